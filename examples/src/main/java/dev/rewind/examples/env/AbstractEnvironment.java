@@ -87,7 +87,8 @@ abstract class AbstractEnvironment implements Environment
         }
         if (action < 0 || action >= actionCount())
         {
-            throw new IllegalArgumentException("action out of range: action=" + action + " actionCount=" + actionCount());
+            throw new IllegalArgumentException(
+                "action out of range: action=" + action + " actionCount=" + actionCount());
         }
         checkObservation(observation);
 

@@ -88,7 +88,8 @@ class CartPoleTest
         final double tau = 0.02;
         final double th = s[2];
         final double thd = s[3];
-        final double thetaAcc = (g * Math.sin(th) + Math.cos(th) * ((-f - mp * l * thd * thd * Math.sin(th)) / (mc + mp))) /
+        final double pushTerm = (-f - mp * l * thd * thd * Math.sin(th)) / (mc + mp);
+        final double thetaAcc = (g * Math.sin(th) + Math.cos(th) * pushTerm) /
             (l * (4.0 / 3.0 - mp * Math.cos(th) * Math.cos(th) / (mc + mp)));
         final double xAcc = (f + mp * l * (thd * thd * Math.sin(th) - thetaAcc * Math.cos(th))) / (mc + mp);
         s[0] += tau * s[1];
