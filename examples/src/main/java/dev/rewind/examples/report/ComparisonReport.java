@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The replay-strategy comparison: per-episode records in, a report directory out.
@@ -34,9 +35,12 @@ public final class ComparisonReport
     /** Number of points of the common step grid of the learning curves. */
     public static final int CURVE_POINTS = 200;
 
-    /** Okabe-Ito palette, distinguishable with the common colour-vision deficiencies; yellow is replaced by brown. */
+    /**
+     * Okabe-Ito colours, distinguishable with the common colour-vision deficiencies, ordered so that the first six are
+     * far apart (yellow, too light on white, is left out; dark grey stands in).
+     */
     private static final String[] PALETTE =
-        {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#8C564B", "#000000"};
+        {"#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#4D4D4D", "#56B4E9", "#8C564B"};
 
     private final List<EpisodeRecord> records;
     private final Map<String, TaskInfo> tasks;
@@ -311,7 +315,8 @@ public final class ComparisonReport
     {
         final StringBuilder line = new StringBuilder("Best: ");
         final Comparator<VariantSummary> bySteps = Comparator
-            .comparingDouble(VariantSummary::medianStepsToThreshold)
+            .comparingDouble((VariantSummary r) -> r.reachedThreshold() ?
+                (double)Math.round(r.medianStepsToThreshold()) : Double.POSITIVE_INFINITY)
             .thenComparing(Comparator.comparingInt(VariantSummary::seedsReached).reversed());
         final List<VariantSummary> fastest = best(rows, bySteps);
         if (fastest.isEmpty() || !fastest.getFirst().reachedThreshold())
@@ -325,32 +330,34 @@ public final class ComparisonReport
                 .append(Math.round(top.medianStepsToThreshold())).append(", ").append(top.seedsReached()).append('/')
                 .append(top.seeds()).append(" seeds)");
         }
-        final List<VariantSummary> highest = best(rows, Comparator
-            .comparingDouble((VariantSummary r) -> Double.isNaN(r.finalReturnMean()) ?
-                Double.POSITIVE_INFINITY : -r.finalReturnMean()));
-        if (!highest.isEmpty())
-        {
-            line.append("; highest final return: ").append(names(highest)).append(" (")
-                .append(number(highest.getFirst().finalReturnMean(), 1)).append(')');
-        }
-        appendLowest(line, rows, "lowest learner time", VariantSummary::learnerUsPerStep);
-        appendLowest(line, rows, "lowest replay time", VariantSummary::replayUsPerStep);
+        appendBest(line, rows, "highest final return", VariantSummary::finalReturnMean, true, 1, "");
+        appendBest(line, rows, "lowest learner time", VariantSummary::learnerUsPerStep, false, 2, " µs/step");
+        appendBest(line, rows, "lowest replay time", VariantSummary::replayUsPerStep, false, 2, " µs/step");
         return line.append('.').toString();
     }
 
-    private static void appendLowest(
+    /**
+     * Appends the variants with the best value of a measure, compared at the precision the table shows so that the
+     * sentence never separates numbers that read the same; rows without a value (NaN) are left out.
+     */
+    private static void appendBest(
         final StringBuilder line,
         final List<VariantSummary> rows,
         final String label,
-        final java.util.function.ToDoubleFunction<VariantSummary> measure)
+        final ToDoubleFunction<VariantSummary> measure,
+        final boolean higherIsBetter,
+        final int decimals,
+        final String unit)
     {
-        final List<VariantSummary> lowest = best(rows, Comparator.comparingDouble(
-            (VariantSummary r) -> Double.isNaN(measure.applyAsDouble(r)) ?
-                Double.POSITIVE_INFINITY : measure.applyAsDouble(r)));
-        if (!lowest.isEmpty() && !Double.isNaN(measure.applyAsDouble(lowest.getFirst())))
+        final double scale = Math.pow(10, decimals);
+        final List<VariantSummary> valued = rows.stream().filter(r -> !Double.isNaN(measure.applyAsDouble(r))).toList();
+        final ToDoubleFunction<VariantSummary> shown = r -> Math.round(measure.applyAsDouble(r) * scale) / scale;
+        final Comparator<VariantSummary> ascending = Comparator.comparingDouble(shown);
+        final List<VariantSummary> top = best(valued, higherIsBetter ? ascending.reversed() : ascending);
+        if (!top.isEmpty())
         {
-            line.append("; ").append(label).append(": ").append(names(lowest)).append(" (")
-                .append(number(measure.applyAsDouble(lowest.getFirst()), 2)).append(" µs/step)");
+            line.append("; ").append(label).append(": ").append(names(top)).append(" (")
+                .append(number(measure.applyAsDouble(top.getFirst()), decimals)).append(unit).append(')');
         }
     }
 
@@ -375,7 +382,7 @@ public final class ComparisonReport
         final StringBuilder names = new StringBuilder();
         for (final VariantSummary row : rows)
         {
-            names.append(names.isEmpty() ? "" : " and ").append("**").append(row.variant()).append("**");
+            names.append(names.isEmpty() ? "" : ", ").append("**").append(row.variant()).append("**");
         }
         return rows.size() > 1 ? names + " (tie)" : names.toString();
     }

@@ -32,6 +32,9 @@ public final class LearningCurvePlot
     private static final double BAND_OPACITY = 0.16;
     private static final double CUT_RATIO = 3.0;
     private static final double CUT_QUANTILE = 0.05;
+    private static final double Y_PADDING = 0.04;
+    private static final String HALO = "paint-order=\"stroke\" stroke=\"#ffffff\" stroke-width=\"4\" " +
+        "stroke-linejoin=\"round\"";
 
     private LearningCurvePlot()
     {
@@ -63,8 +66,8 @@ public final class LearningCurvePlot
                 xMax = Math.max(xMax, curve.steps()[i]);
                 if (curve.count()[i] > 0)
                 {
-                    lo = Math.min(lo, curve.mean()[i] - curve.sd()[i]);
-                    hi = Math.max(hi, curve.mean()[i] + curve.sd()[i]);
+                    lo = Math.min(lo, curve.mean()[i]);
+                    hi = Math.max(hi, curve.mean()[i]);
                     means.add(curve.mean()[i]);
                 }
             }
@@ -77,7 +80,7 @@ public final class LearningCurvePlot
             final double robustLow = Math.min(task.threshold(), sorted[(int)(CUT_QUANTILE * (sorted.length - 1))]);
             if (hi - lo > CUT_RATIO * (hi - robustLow) && hi > robustLow)
             {
-                lo = robustLow - 0.1 * (hi - robustLow);
+                lo = robustLow;
                 cut = true;
             }
         }
@@ -86,13 +89,11 @@ public final class LearningCurvePlot
             lo -= 1.0;
             hi += 1.0;
         }
-        final double yStep = niceStep(hi - lo, 6);
-        final double yMin = Math.floor(lo / yStep - 1e-9) * yStep;
-        final double yMax = Math.ceil(hi / yStep + 1e-9) * yStep;
+        final double pad = Y_PADDING * (hi - lo);
+        final Axis x = new Axis(0.0, xMax, LEFT, RIGHT);
+        final Axis y = new Axis(lo - pad, hi + pad, BOTTOM, TOP);
         final double xStep = niceStep(xMax, 6);
-        final double xTop = Math.ceil(xMax / xStep - 1e-9) * xStep;
-        final Axis x = new Axis(0.0, xTop, LEFT, RIGHT);
-        final Axis y = new Axis(yMin, yMax, BOTTOM, TOP);
+        final double yStep = niceStep(hi - lo, 6);
 
         final StringBuilder svg = new StringBuilder(64 * 1024);
         svg.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -112,7 +113,7 @@ public final class LearningCurvePlot
             .append("Line: mean over seeds of the ").append(Metrics.THRESHOLD_WINDOW)
             .append("-episode moving average; band: \u00b11 standard deviation")
             .append(seedCount > 0 ? " (up to " + seedCount + " seeds)" : "")
-            .append(cut ? "; y axis cut at " + format(yMin, yStep) : "").append("</text>\n");
+            .append(cut ? "; y axis cut at " + format(lo, yStep) : "").append("</text>\n");
 
         appendGridAndTicks(svg, x, xStep, y, yStep);
         appendReferenceLines(svg, task, x, y);
@@ -153,6 +154,7 @@ public final class LearningCurvePlot
     {
         final double[] yTicks = ticks(y.min(), y.max(), yStep);
         final double[] xTicks = ticks(x.min(), x.max(), xStep);
+
         svg.append("  <g class=\"grid\" stroke=\"#e5e5e5\" stroke-width=\"1\">\n");
         for (final double v : yTicks)
         {
@@ -180,14 +182,22 @@ public final class LearningCurvePlot
         svg.append("  </g>\n");
     }
 
-    /** Tick positions {@code min + k * step} up to {@code max}, computed without accumulating rounding errors. */
+    /**
+     * The multiples of {@code step} in [min, max], computed without accumulating rounding errors.
+     *
+     * @param min  lower end of the axis.
+     * @param max  upper end of the axis.
+     * @param step tick spacing, positive.
+     * @return the tick positions, ascending.
+     */
     static double[] ticks(final double min, final double max, final double step)
     {
-        final int count = (int)Math.floor((max - min) / step + 1e-6) + 1;
-        final double[] ticks = new double[count];
-        for (int k = 0; k < count; k++)
+        final long first = (long)Math.ceil(min / step - 1e-9);
+        final long last = (long)Math.floor(max / step + 1e-9);
+        final double[] ticks = new double[(int)Math.max(0, last - first + 1)];
+        for (int k = 0; k < ticks.length; k++)
         {
-            ticks[k] = min + k * step;
+            ticks[k] = (first + k) * step;
         }
         return ticks;
     }
@@ -198,8 +208,9 @@ public final class LearningCurvePlot
         svg.append("  <line class=\"threshold\" x1=\"").append(LEFT).append("\" x2=\"").append(RIGHT)
             .append("\" y1=\"").append(px(ty)).append("\" y2=\"").append(px(ty))
             .append("\" stroke=\"#333333\" stroke-width=\"1.3\" stroke-dasharray=\"7 5\"/>\n");
-        svg.append("  <text x=\"").append(RIGHT - 6).append("\" y=\"").append(px(ty - 6))
-            .append("\" font-size=\"12\" fill=\"#333333\" text-anchor=\"end\">threshold ")
+        // Early in training the curves are far from the threshold, so its label goes at the left end.
+        svg.append("  <text x=\"").append(LEFT + 8).append("\" y=\"").append(px(ty - 6))
+            .append("\" font-size=\"12\" fill=\"#333333\" ").append(HALO).append(">threshold ")
             .append(escape(plain(task.threshold()))).append("</text>\n");
         final double random = task.randomReturn();
         if (Double.isFinite(random) && random >= y.min() && random <= y.max())
@@ -208,9 +219,10 @@ public final class LearningCurvePlot
             svg.append("  <line class=\"random\" x1=\"").append(LEFT).append("\" x2=\"").append(RIGHT)
                 .append("\" y1=\"").append(px(ry)).append("\" y2=\"").append(px(ry))
                 .append("\" stroke=\"#999999\" stroke-width=\"1.3\" stroke-dasharray=\"2 4\"/>\n");
-            final boolean labelBelow = Math.abs(ry - ty) < 18 && ry > ty;
-            svg.append("  <text x=\"").append(RIGHT - 6).append("\" y=\"").append(px(labelBelow ? ry + 15 : ry - 6))
-                .append("\" font-size=\"12\" fill=\"#777777\" text-anchor=\"end\">random policy ")
+            // Late in training the curves are far from the random policy, so its label goes at the right end.
+            svg.append("  <text x=\"").append(RIGHT - 6).append("\" y=\"").append(px(ry < TOP + 20 ? ry + 16 : ry - 6))
+                .append("\" font-size=\"12\" fill=\"#777777\" text-anchor=\"end\" ").append(HALO)
+                .append(">random policy ")
                 .append(escape(plain(random))).append("</text>\n");
         }
     }
@@ -235,7 +247,7 @@ public final class LearningCurvePlot
                 .append("\" stroke-width=\"2.6\" stroke-linecap=\"round\"/>\n");
             svg.append("    <text x=\"").append(x0 + 38).append("\" y=\"").append(y0 + 4)
                 .append("\" font-size=\"13\" fill=\"#222222\">").append(escape(curve.variant()))
-                .append("<tspan fill=\"#777777\" font-size=\"11\"> (").append(curve.seeds())
+                .append("<tspan dx=\"5\" fill=\"#777777\" font-size=\"11\">(").append(curve.seeds())
                 .append(1 == curve.seeds() ? " seed)" : " seeds)").append("</tspan></text>\n");
             y0 += 26;
         }

@@ -95,10 +95,11 @@ class ComparisonReportTest
     {
         final List<VariantSummary> rows = List.of(
             new VariantSummary("A", 2, 0, Double.POSITIVE_INFINITY, 5.0, 1.0, 3.0, 1.0),
-            new VariantSummary("B", 2, 1, Double.POSITIVE_INFINITY, 5.0, 2.0, 2.0, 1.0));
+            new VariantSummary("B", 2, 1, Double.POSITIVE_INFINITY, 5.04, 2.0, 2.0, 1.001),
+            new VariantSummary("C", 2, 1, Double.POSITIVE_INFINITY, 4.9, 2.0, Double.NaN, 1.5));
         assertEquals("Best: fewest steps to threshold: no variant's median seed reached the threshold; highest " +
-            "final return: **A** and **B** (tie) (5.0); lowest learner time: **B** (2.00 µs/step); lowest replay " +
-            "time: **A** and **B** (tie) (1.00 µs/step).", ComparisonReport.bestLine(rows));
+            "final return: **A**, **B** (tie) (5.0); lowest learner time: **B** (2.00 µs/step); lowest replay " +
+            "time: **A**, **B** (tie) (1.00 µs/step).", ComparisonReport.bestLine(rows));
     }
 
     @Test
@@ -254,7 +255,8 @@ class ComparisonReportTest
         final List<EpisodeRecord> duplicate = new ArrayList<>(records);
         duplicate.add(records.getFirst());
         assertThrows(IllegalArgumentException.class, () -> ComparisonReport.of(duplicate, TASKS));
-        assertThrows(IllegalArgumentException.class, () -> ComparisonReport.of(records, Map.of(ENV_A, TASKS.get(ENV_A))));
+        final Map<String, TaskInfo> onlyA = Map.of(ENV_A, TASKS.get(ENV_A));
+        assertThrows(IllegalArgumentException.class, () -> ComparisonReport.of(records, onlyA));
         assertThrows(IllegalArgumentException.class, () -> report.summaries("nope"));
         assertThrows(IllegalArgumentException.class, () -> new EpisodeRecord("E", "a\nb", 1, 0, 0, 0, 0, 0));
     }
@@ -280,5 +282,7 @@ class ComparisonReportTest
         assertEquals("0", LearningCurvePlot.formatSteps(0, 500_000, 3_000_000));
         assertEquals("\u2212110", LearningCurvePlot.format(-110, 10));
         assertEquals(7, LearningCurvePlot.ticks(-200, -80, 20).length);
+        assertEquals(-200.0, LearningCurvePlot.ticks(-204.1, -76.3, 20)[0]);
+        assertEquals(3, LearningCurvePlot.ticks(0.05, 0.31, 0.1).length);
     }
 }
