@@ -121,25 +121,41 @@ public final class CartPole extends AbstractEnvironment
         beginEpisode();
     }
 
-    /** @return the cart position in full precision. */
+    /**
+     * The cart position in full precision.
+     *
+     * @return the cart position in full precision.
+     */
     public double x()
     {
         return x;
     }
 
-    /** @return the cart velocity in full precision. */
+    /**
+     * The cart velocity in full precision.
+     *
+     * @return the cart velocity in full precision.
+     */
     public double xDot()
     {
         return xDot;
     }
 
-    /** @return the pole angle in radians, in full precision. */
+    /**
+     * The pole angle in radians, in full precision.
+     *
+     * @return the pole angle in radians, in full precision.
+     */
     public double theta()
     {
         return theta;
     }
 
-    /** @return the pole angular velocity in full precision. */
+    /**
+     * The pole angular velocity in full precision.
+     *
+     * @return the pole angular velocity in full precision.
+     */
     public double thetaDot()
     {
         return thetaDot;

@@ -1,5 +1,7 @@
 package dev.rewind.examples.env;
 
+import java.util.Arrays;
+
 /**
  * CliffWalking-v0, ported from Gymnasium's {@code toy_text/cliffwalking.py} (Sutton and Barto, Example 6.6): walk
  * from the bottom-left to the bottom-right corner of a 4 x 12 grid without stepping off the cliff between them.
@@ -198,7 +200,7 @@ public final class CliffWalking extends AbstractEnvironment
     @Override
     void writeObservation(final float[] observation)
     {
-        java.util.Arrays.fill(observation, 0, STATE_COUNT, 0.0f);
+        Arrays.fill(observation, 0, STATE_COUNT, 0.0f);
         observation[state] = 1.0f;
     }
 }

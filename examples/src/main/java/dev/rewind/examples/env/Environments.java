@@ -3,6 +3,7 @@ package dev.rewind.examples.env;
 import dev.rewind.examples.SplitMix64;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Factory of the environments by name, and the random-policy measurement behind their reference returns.
@@ -26,7 +27,7 @@ public final class Environments
      */
     public static Environment create(final String name)
     {
-        final String key = name.toLowerCase(java.util.Locale.ROOT);
+        final String key = name.toLowerCase(Locale.ROOT);
         if (key.equals("cartpole") || key.equals("cartpole-v1"))
         {
             return new CartPole();

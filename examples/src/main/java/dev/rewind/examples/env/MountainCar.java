@@ -110,13 +110,21 @@ public final class MountainCar extends AbstractEnvironment
         beginEpisode();
     }
 
-    /** @return the car position in full precision. */
+    /**
+     * The car position in full precision.
+     *
+     * @return the car position in full precision.
+     */
     public double position()
     {
         return position;
     }
 
-    /** @return the car velocity in full precision. */
+    /**
+     * The car velocity in full precision.
+     *
+     * @return the car velocity in full precision.
+     */
     public double velocity()
     {
         return velocity;
