@@ -1,0 +1,1154 @@
+package dev.rewind.kernels;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+import static dev.rewind.kernels.ScalarKernels.LE_DOUBLE;
+
+/**
+ * The kernels on {@code jdk.incubator.vector}, with the preferred species of this CPU (never a fixed lane count):
+ * 8 doubles and 16 floats with AVX-512, 4 and 8 with AVX2. Loops run over {@code loopBound} and finish with a masked
+ * or scalar tail; long reductions keep several accumulators. Load only after checking that the module is present
+ * (see {@link KernelProvider}); tests and benchmarks may construct it directly.
+ *
+ * <p>Note to maintainers: every method validates its arguments through the same {@code ScalarKernels.check...}
+ * helpers as the twin, and reuses the twin's static loops for scalar tails and rare paths, so the two reject the same
+ * arguments and agree wherever the Javadoc of {@link Kernels} promises exact agreement. Keep fused multiply-adds
+ * ({@code a.fma(b, c)}) exactly where the twin has {@link Math#fma}, and plain {@code mul}/{@code add} where it has
+ * {@code *}/{@code +}. Species live in static final fields only.
+ */
+public final class VectorKernels implements Kernels
+{
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
+    private static final int FL = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    // In-register inclusive prefix sum (Hillis-Steele): step s adds lane i - s into lane i for i >= s.
+    private static final VectorShuffle<Double> SHIFT_1 = shiftUp(1);
+    private static final VectorShuffle<Double> SHIFT_2 = shiftUp(2);
+    private static final VectorShuffle<Double> SHIFT_4 = shiftUp(4);
+    private static final VectorShuffle<Double> SHIFT_8 = shiftUp(8);
+    private static final VectorShuffle<Double> SHIFT_16 = shiftUp(16);
+    private static final VectorMask<Double> FROM_1 = lanesFrom(1);
+    private static final VectorMask<Double> FROM_2 = lanesFrom(2);
+    private static final VectorMask<Double> FROM_4 = lanesFrom(4);
+    private static final VectorMask<Double> FROM_8 = lanesFrom(8);
+    private static final VectorMask<Double> FROM_16 = lanesFrom(16);
+    private static final VectorShuffle<Double> LAST_LANE = VectorShuffle.fromOp(D, i -> DL - 1);
+
+    private final String description = "vector (DoubleVector " + DL + " lanes, FloatVector " + FL + " lanes, " +
+        F.vectorBitSize() + "-bit)";
+
+    /**
+     * Creates the vector kernels. Callers normally use {@link Kernels#best()}.
+     */
+    public VectorKernels()
+    {
+    }
+
+    /**
+     * Lanes of the preferred float species, for {@link KernelProvider}'s usefulness check.
+     *
+     * @return the lane count.
+     */
+    static int preferredFloatLanes()
+    {
+        return FL;
+    }
+
+    private static VectorShuffle<Double> shiftUp(final int s)
+    {
+        return VectorShuffle.fromOp(D, i -> i >= s ? i - s : i);
+    }
+
+    private static VectorMask<Double> lanesFrom(final int s)
+    {
+        final boolean[] bits = new boolean[DL];
+        for (int i = s; i < DL; i++)
+        {
+            bits[i] = true;
+        }
+        return VectorMask.fromArray(D, bits, 0);
+    }
+
+    @Override
+    public String description()
+    {
+        return description;
+    }
+
+    @Override
+    public String toString()
+    {
+        return description;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Priority transforms and importance weights
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void perPriority(
+        final double[] d, final int dOff, final double[] out, final int outOff, final int n, final double alpha,
+        final double eps)
+    {
+        ScalarKernels.checkTransform(d, dOff, out, outOff, n, alpha);
+        Checks.nonNegative("eps", eps);
+        final int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DL)
+        {
+            DoubleVector.fromArray(D, d, dOff + i)
+                .lanewise(VectorOperators.ABS)
+                .add(eps)
+                .lanewise(VectorOperators.POW, alpha)
+                .intoArray(out, outOff + i);
+        }
+        ScalarKernels.perPriorityLoop(d, dOff, out, outOff, i, n, alpha, eps);
+    }
+
+    @Override
+    public void lapPriority(
+        final double[] d, final int dOff, final double[] out, final int outOff, final int n, final double alpha,
+        final double kappa)
+    {
+        ScalarKernels.checkTransform(d, dOff, out, outOff, n, alpha);
+        Checks.positive("kappa", kappa);
+        final int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DL)
+        {
+            DoubleVector.fromArray(D, d, dOff + i)
+                .lanewise(VectorOperators.ABS)
+                .max(kappa)
+                .lanewise(VectorOperators.POW, alpha)
+                .intoArray(out, outOff + i);
+        }
+        ScalarKernels.lapPriorityLoop(d, dOff, out, outOff, i, n, alpha, kappa);
+    }
+
+    @Override
+    public void importanceWeights(
+        final double[] mass, final double[] out, final int n, final double refMass, final double beta)
+    {
+        ScalarKernels.checkImportance(mass, out, n, refMass, beta);
+        final double negBeta = -beta;
+        final int bound = D.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += DL)
+        {
+            DoubleVector.fromArray(D, mass, i)
+                .div(refMass)
+                .lanewise(VectorOperators.POW, negBeta)
+                .intoArray(out, i);
+        }
+        ScalarKernels.importanceLoop(mass, out, i, n, refMass, negBeta);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Reductions
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public double min(final double[] values, final int n)
+    {
+        ScalarKernels.checkNonEmpty(values, n);
+        return extremum(values, n, VectorOperators.MIN);
+    }
+
+    @Override
+    public double max(final double[] values, final int n)
+    {
+        ScalarKernels.checkNonEmpty(values, n);
+        return extremum(values, n, VectorOperators.MAX);
+    }
+
+    private static double extremum(final double[] values, final int n, final VectorOperators.Associative op)
+    {
+        final boolean isMin = VectorOperators.MIN == op;
+        final int bound2 = n & -(2 * DL);
+        int i = 0;
+        double result = values[0];
+        if (bound2 > 0)
+        {
+            DoubleVector a0 = DoubleVector.fromArray(D, values, 0);
+            DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
+            for (i = 2 * DL; i < bound2; i += 2 * DL)
+            {
+                a0 = a0.lanewise(op, DoubleVector.fromArray(D, values, i));
+                a1 = a1.lanewise(op, DoubleVector.fromArray(D, values, i + DL));
+            }
+            result = a0.lanewise(op, a1).reduceLanes(op);
+        }
+        for (; i < n; i++)
+        {
+            result = isMin ? Math.min(result, values[i]) : Math.max(result, values[i]);
+        }
+        return result;
+    }
+
+    @Override
+    public double sum(final double[] values, final int n)
+    {
+        Checks.fits("values", values.length, n);
+        final int bound4 = n & -(4 * DL);
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = DoubleVector.zero(D);
+        DoubleVector a2 = DoubleVector.zero(D);
+        DoubleVector a3 = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < bound4; i += 4 * DL)
+        {
+            a0 = a0.add(DoubleVector.fromArray(D, values, i));
+            a1 = a1.add(DoubleVector.fromArray(D, values, i + DL));
+            a2 = a2.add(DoubleVector.fromArray(D, values, i + 2 * DL));
+            a3 = a3.add(DoubleVector.fromArray(D, values, i + 3 * DL));
+        }
+        for (; i < D.loopBound(n); i += DL)
+        {
+            a0 = a0.add(DoubleVector.fromArray(D, values, i));
+        }
+        double sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++)
+        {
+            sum += values[i];
+        }
+        return sum;
+    }
+
+    @Override
+    public double sum(final MemorySegment segment, final long offset, final int n)
+    {
+        Checks.nonNegative("n", n);
+        final int bound4 = n & -(4 * DL);
+        DoubleVector a0 = DoubleVector.zero(D);
+        DoubleVector a1 = DoubleVector.zero(D);
+        DoubleVector a2 = DoubleVector.zero(D);
+        DoubleVector a3 = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < bound4; i += 4 * DL)
+        {
+            final long at = offset + ((long)i << 3);
+            a0 = a0.add(DoubleVector.fromMemorySegment(D, segment, at, LE));
+            a1 = a1.add(DoubleVector.fromMemorySegment(D, segment, at + 8L * DL, LE));
+            a2 = a2.add(DoubleVector.fromMemorySegment(D, segment, at + 16L * DL, LE));
+            a3 = a3.add(DoubleVector.fromMemorySegment(D, segment, at + 24L * DL, LE));
+        }
+        for (; i < D.loopBound(n); i += DL)
+        {
+            a0 = a0.add(DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE));
+        }
+        double sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++)
+        {
+            sum += segment.get(LE_DOUBLE, offset + ((long)i << 3));
+        }
+        return sum;
+    }
+
+    @Override
+    public double min(final MemorySegment segment, final long offset, final int n)
+    {
+        Checks.positive("n", n);
+        return extremum(segment, offset, n, VectorOperators.MIN);
+    }
+
+    @Override
+    public double max(final MemorySegment segment, final long offset, final int n)
+    {
+        Checks.positive("n", n);
+        return extremum(segment, offset, n, VectorOperators.MAX);
+    }
+
+    private static double extremum(
+        final MemorySegment segment, final long offset, final int n, final VectorOperators.Associative op)
+    {
+        final boolean isMin = VectorOperators.MIN == op;
+        final int bound = D.loopBound(n);
+        int i = 0;
+        double result = segment.get(LE_DOUBLE, offset);
+        if (bound > 0)
+        {
+            DoubleVector acc = DoubleVector.fromMemorySegment(D, segment, offset, LE);
+            for (i = DL; i < bound; i += DL)
+            {
+                acc = acc.lanewise(op, DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE));
+            }
+            result = acc.reduceLanes(op);
+        }
+        for (; i < n; i++)
+        {
+            final double v = segment.get(LE_DOUBLE, offset + ((long)i << 3));
+            result = isMin ? Math.min(result, v) : Math.max(result, v);
+        }
+        return result;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Wide-tree search
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Inclusive prefix sum of the lanes, in {@code log2(DL)} shuffle-and-masked-add steps.
+     */
+    private static DoubleVector inclusiveScan(final DoubleVector v)
+    {
+        DoubleVector s = v.add(v.rearrange(SHIFT_1), FROM_1);
+        if (DL > 2)
+        {
+            s = s.add(s.rearrange(SHIFT_2), FROM_2);
+        }
+        if (DL > 4)
+        {
+            s = s.add(s.rearrange(SHIFT_4), FROM_4);
+        }
+        if (DL > 8)
+        {
+            s = s.add(s.rearrange(SHIFT_8), FROM_8);
+        }
+        if (DL > 16)
+        {
+            s = s.add(s.rearrange(SHIFT_16), FROM_16);
+        }
+        return s;
+    }
+
+    @Override
+    public int childIndex(final MemorySegment tree, final long nodeOffset, final int fanout, final double target)
+    {
+        Checks.fanout(fanout);
+        Checks.target(target);
+        if (fanout < DL)
+        {
+            final VectorMask<Double> live = D.indexInRange(0, fanout);
+            final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE, live);
+            final VectorMask<Double> hit = inclusiveScan(mass).compare(VectorOperators.GT, target)
+                .and(mass.compare(VectorOperators.GT, 0.0));
+            return hit.anyTrue() ? hit.firstTrue() : ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
+        }
+        DoubleVector carry = DoubleVector.zero(D);
+        for (int base = 0; base < fanout; base += DL)
+        {
+            final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
+            final DoubleVector prefix = inclusiveScan(mass).add(carry);
+            final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
+                .and(mass.compare(VectorOperators.GT, 0.0));
+            if (hit.anyTrue())
+            {
+                return base + hit.firstTrue();
+            }
+            carry = prefix.rearrange(LAST_LANE);
+        }
+        return ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
+    }
+
+    @Override
+    public void descend(
+        final MemorySegment tree, final long[] levelOffsets, final int fanout, final double[] targets, final int n,
+        final int[] outLeaf, final double[] outMass)
+    {
+        ScalarKernels.checkDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
+        final int depth = levelOffsets.length - 1;
+        final int shift = Integer.numberOfTrailingZeros(fanout);
+        for (int i = 0; i < n; i++)
+        {
+            outLeaf[i] = 0;
+        }
+        final boolean narrow = fanout < DL;
+        final VectorMask<Double> live = D.indexInRange(0, Math.min(fanout, DL));
+        // Level by level: the loads of one level for all targets are independent, so they overlap in the core.
+        for (int level = 1; level <= depth; level++)
+        {
+            final long levelOffset = levelOffsets[level];
+            for (int i = 0; i < n; i++)
+            {
+                final int first = outLeaf[i] << shift;
+                final long nodeOffset = levelOffset + ((long)first << 3);
+                final double target = targets[i];
+                int chosen = -1;
+                double before = 0.0;
+                DoubleVector carry = DoubleVector.zero(D);
+                for (int base = 0; base < fanout; base += DL)
+                {
+                    final long at = nodeOffset + ((long)base << 3);
+                    final DoubleVector mass = narrow ?
+                        DoubleVector.fromMemorySegment(D, tree, at, LE, live) :
+                        DoubleVector.fromMemorySegment(D, tree, at, LE);
+                    final DoubleVector prefix = inclusiveScan(mass).add(carry);
+                    final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
+                        .and(mass.compare(VectorOperators.GT, 0.0));
+                    if (hit.anyTrue())
+                    {
+                        final int lane = hit.firstTrue();
+                        chosen = base + lane;
+                        before = 0 == lane ? carry.lane(0) : prefix.lane(lane - 1);
+                        break;
+                    }
+                    carry = prefix.rearrange(LAST_LANE);
+                }
+                if (chosen < 0)
+                {
+                    chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
+                    before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
+                }
+                targets[i] = Math.max(target - before, 0.0);
+                outLeaf[i] = first + chosen;
+            }
+        }
+        final long leafOffset = levelOffsets[depth];
+        for (int i = 0; i < n; i++)
+        {
+            outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // R2D2
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void sequencePriorities(
+        final double[] td, final int tdOff, final int sequences, final int length, final double eta,
+        final double[] out, final int outOff)
+    {
+        ScalarKernels.checkSequences(td, tdOff, sequences, length, eta, out, outOff);
+        final int bound2 = length & -(2 * DL);
+        final int bound = D.loopBound(length);
+        for (int s = 0; s < sequences; s++)
+        {
+            final int base = tdOff + s * length;
+            DoubleVector max0 = DoubleVector.zero(D);
+            DoubleVector max1 = DoubleVector.zero(D);
+            DoubleVector sum0 = DoubleVector.zero(D);
+            DoubleVector sum1 = DoubleVector.zero(D);
+            int t = 0;
+            for (; t < bound2; t += 2 * DL)
+            {
+                final DoubleVector a = DoubleVector.fromArray(D, td, base + t).lanewise(VectorOperators.ABS);
+                final DoubleVector b = DoubleVector.fromArray(D, td, base + t + DL).lanewise(VectorOperators.ABS);
+                max0 = max0.max(a);
+                max1 = max1.max(b);
+                sum0 = sum0.add(a);
+                sum1 = sum1.add(b);
+            }
+            for (; t < bound; t += DL)
+            {
+                final DoubleVector a = DoubleVector.fromArray(D, td, base + t).lanewise(VectorOperators.ABS);
+                max0 = max0.max(a);
+                sum0 = sum0.add(a);
+            }
+            double max = max0.max(max1).reduceLanes(VectorOperators.MAX);
+            double sum = sum0.add(sum1).reduceLanes(VectorOperators.ADD);
+            for (; t < length; t++)
+            {
+                final double a = Math.abs(td[base + t]);
+                max = Math.max(max, a);
+                sum += a;
+            }
+            out[outOff + s] = ScalarKernels.mixSequence(eta, max, sum, length);
+        }
+    }
+
+    @Override
+    public void valueRescale(
+        final float[] x, final int xOff, final float[] out, final int outOff, final int n, final float eps)
+    {
+        ScalarKernels.checkRescale(x, xOff, out, outOff, n, eps);
+        final int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FL)
+        {
+            final FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            final FloatVector a = v.abs();
+            final FloatVector t = a.div(a.add(1.0f).sqrt().add(1.0f));
+            t.neg().blend(t, v.compare(VectorOperators.GE, 0.0f))
+                .add(v.mul(eps))
+                .intoArray(out, outOff + i);
+        }
+        ScalarKernels.valueRescaleLoop(x, xOff, out, outOff, i, n, eps);
+    }
+
+    @Override
+    public void valueRescaleInverse(
+        final float[] x, final int xOff, final float[] out, final int outOff, final int n, final float eps)
+    {
+        ScalarKernels.checkRescale(x, xOff, out, outOff, n, eps);
+        final float fourEps = 4.0f * eps;
+        final float onePlusEps = 1.0f + eps;
+        final int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FL)
+        {
+            final FloatVector v = FloatVector.fromArray(F, x, xOff + i);
+            final FloatVector a = v.abs().add(onePlusEps);
+            final FloatVector y = a.mul(2.0f).div(a.mul(fourEps).add(1.0f).sqrt().add(1.0f));
+            final FloatVector r = y.sub(1.0f).mul(y.add(1.0f));
+            r.neg().blend(r, v.compare(VectorOperators.GE, 0.0f)).intoArray(out, outOff + i);
+        }
+        ScalarKernels.valueRescaleInverseLoop(x, xOff, out, outOff, i, n, eps);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Standardisation
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void standardise(
+        final float[] x, final int rows, final int features, final float[] mean, final float[] invStd,
+        final float[] out)
+    {
+        ScalarKernels.checkStandardise(x.length, rows, features, mean, invStd, out);
+        final int bound = F.loopBound(features);
+        final VectorMask<Float> tail = F.indexInRange(bound, features);
+        for (int r = 0; r < rows; r++)
+        {
+            final int base = r * features;
+            int j = 0;
+            for (; j < bound; j += FL)
+            {
+                FloatVector.fromArray(F, x, base + j)
+                    .sub(FloatVector.fromArray(F, mean, j))
+                    .mul(FloatVector.fromArray(F, invStd, j))
+                    .intoArray(out, base + j);
+            }
+            if (j < features)
+            {
+                FloatVector.fromArray(F, x, base + j, tail)
+                    .sub(FloatVector.fromArray(F, mean, j, tail))
+                    .mul(FloatVector.fromArray(F, invStd, j, tail))
+                    .intoArray(out, base + j, tail);
+            }
+        }
+    }
+
+    @Override
+    public void standardiseRows(
+        final MemorySegment segment, final long[] rowOffsets, final int rows, final int features,
+        final float[] mean, final float[] invStd, final float[] out)
+    {
+        ScalarKernels.checkStandardise(Integer.MAX_VALUE, rows, features, mean, invStd, out);
+        Checks.fits("rowOffsets", rowOffsets.length, rows);
+        final int bound = F.loopBound(features);
+        final VectorMask<Float> tail = F.indexInRange(bound, features);
+        for (int r = 0; r < rows; r++)
+        {
+            final int base = r * features;
+            final long rowOffset = rowOffsets[r];
+            int j = 0;
+            for (; j < bound; j += FL)
+            {
+                FloatVector.fromMemorySegment(F, segment, rowOffset + ((long)j << 2), LE)
+                    .sub(FloatVector.fromArray(F, mean, j))
+                    .mul(FloatVector.fromArray(F, invStd, j))
+                    .intoArray(out, base + j);
+            }
+            if (j < features)
+            {
+                FloatVector.fromMemorySegment(F, segment, rowOffset + ((long)j << 2), LE, tail)
+                    .sub(FloatVector.fromArray(F, mean, j, tail))
+                    .mul(FloatVector.fromArray(F, invStd, j, tail))
+                    .intoArray(out, base + j, tail);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // PSAN
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public double psanSimilarity(final float[] x, final int rows, final PsanMeasure measure, final PsanWorkspace ws)
+    {
+        ScalarKernels.checkPsan(x, rows, ws);
+        Checks.notNull("measure", measure);
+        prepareQueriesAndKeys(x, rows, ws);
+        return attentionRows(rows, measure, ws, false);
+    }
+
+    @Override
+    public void psanSimilarityPair(
+        final float[] uniform, final float[] prioritised, final int rows, final PsanMeasure measure,
+        final PsanWorkspace ws, final double[] out)
+    {
+        ScalarKernels.checkPsan(uniform, rows, ws);
+        ScalarKernels.checkPsan(prioritised, rows, ws);
+        Checks.notNull("measure", measure);
+        Checks.fits("out", out.length, 2);
+        prepareQueriesAndKeys(uniform, rows, ws);
+        out[0] = attentionRows(rows, measure, ws, false);
+        prepareQueriesAndKeys(prioritised, rows, ws);
+        out[1] = attentionRows(rows, measure, ws, false);
+    }
+
+    @Override
+    public void psanAttention(final float[] x, final int rows, final PsanWorkspace ws)
+    {
+        ScalarKernels.checkPsan(x, rows, ws);
+        prepareQueriesAndKeys(x, rows, ws);
+        attentionRows(rows, PsanMeasure.OFF_DIAGONAL, ws, true);
+        ws.attentionRows = rows;
+    }
+
+    private static void prepareQueriesAndKeys(final float[] x, final int rows, final PsanWorkspace ws)
+    {
+        final int d = ws.features;
+        final int dk = ws.projected;
+        final float scale = ws.scale;
+        final float[] q = ws.queries;
+        final float[] kT = ws.keysTransposed;
+        if (null == ws.wq)
+        {
+            scaleInto(x, rows * d, scale, q);
+            transpose(x, rows, d, kT);
+        }
+        else
+        {
+            matmul(x, rows, d, ws.wq, 0, null, 0, dk, false, q);
+            scaleInto(q, rows * dk, scale, q);
+            matmul(x, rows, d, ws.wk, 0, null, 0, dk, false, ws.keys);
+            transpose(ws.keys, rows, dk, kT);
+        }
+    }
+
+    private static void scaleInto(final float[] src, final int n, final float scale, final float[] dst)
+    {
+        final int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FL)
+        {
+            FloatVector.fromArray(F, src, i).mul(scale).intoArray(dst, i);
+        }
+        for (; i < n; i++)
+        {
+            dst[i] = src[i] * scale;
+        }
+    }
+
+    private static void transpose(final float[] src, final int rows, final int cols, final float[] dst)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            for (int t = 0; t < cols; t++)
+            {
+                dst[t * rows + i] = src[i * cols + t];
+            }
+        }
+    }
+
+    private static double attentionRows(
+        final int rows, final PsanMeasure measure, final PsanWorkspace ws, final boolean normalise)
+    {
+        final int dk = ws.projected;
+        final float[] q = ws.queries;
+        final float[] kT = ws.keysTransposed;
+        final float[] a = ws.matrix;
+        final boolean entropy = PsanMeasure.ENTROPY == measure;
+        final int bound = F.loopBound(rows);
+        final int bound4 = rows & -(4 * FL);
+        final VectorMask<Float> tail = F.indexInRange(bound, rows);
+        double total = 0.0;
+        for (int i = 0; i < rows; i++)
+        {
+            final int row = i * rows;
+            final int qRow = i * dk;
+            // Scores: four column blocks at a time, each the twin's fused chain over t.
+            FloatVector max = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            int j = 0;
+            for (; j < bound4; j += 4 * FL)
+            {
+                FloatVector s0 = FloatVector.zero(F);
+                FloatVector s1 = FloatVector.zero(F);
+                FloatVector s2 = FloatVector.zero(F);
+                FloatVector s3 = FloatVector.zero(F);
+                for (int t = 0; t < dk; t++)
+                {
+                    final FloatVector qt = FloatVector.broadcast(F, q[qRow + t]);
+                    final int k = t * rows + j;
+                    s0 = FloatVector.fromArray(F, kT, k).fma(qt, s0);
+                    s1 = FloatVector.fromArray(F, kT, k + FL).fma(qt, s1);
+                    s2 = FloatVector.fromArray(F, kT, k + 2 * FL).fma(qt, s2);
+                    s3 = FloatVector.fromArray(F, kT, k + 3 * FL).fma(qt, s3);
+                }
+                s0.intoArray(a, row + j);
+                s1.intoArray(a, row + j + FL);
+                s2.intoArray(a, row + j + 2 * FL);
+                s3.intoArray(a, row + j + 3 * FL);
+                max = max.max(s0.max(s1)).max(s2.max(s3));
+            }
+            for (; j < bound; j += FL)
+            {
+                FloatVector s = FloatVector.zero(F);
+                for (int t = 0; t < dk; t++)
+                {
+                    s = FloatVector.fromArray(F, kT, t * rows + j).fma(FloatVector.broadcast(F, q[qRow + t]), s);
+                }
+                s.intoArray(a, row + j);
+                max = max.max(s);
+            }
+            if (j < rows)
+            {
+                FloatVector s = FloatVector.zero(F);
+                for (int t = 0; t < dk; t++)
+                {
+                    s = FloatVector.fromArray(F, kT, t * rows + j, tail).fma(FloatVector.broadcast(F, q[qRow + t]), s);
+                }
+                s.intoArray(a, row + j, tail);
+                max = max.max(s.blend(Float.NEGATIVE_INFINITY, tail.not()));
+            }
+            final float m = max.reduceLanes(VectorOperators.MAX);
+
+            // exp(s - m), its sum and, for the entropy, sum of e (s - m); two accumulators each.
+            FloatVector z0 = FloatVector.zero(F);
+            FloatVector z1 = FloatVector.zero(F);
+            FloatVector w0 = FloatVector.zero(F);
+            FloatVector w1 = FloatVector.zero(F);
+            j = 0;
+            final int bound2 = rows & -(2 * FL);
+            for (; j < bound2; j += 2 * FL)
+            {
+                final FloatVector t0 = FloatVector.fromArray(F, a, row + j).sub(m);
+                final FloatVector t1 = FloatVector.fromArray(F, a, row + j + FL).sub(m);
+                final FloatVector e0 = t0.lanewise(VectorOperators.EXP);
+                final FloatVector e1 = t1.lanewise(VectorOperators.EXP);
+                e0.intoArray(a, row + j);
+                e1.intoArray(a, row + j + FL);
+                z0 = z0.add(e0);
+                z1 = z1.add(e1);
+                if (entropy)
+                {
+                    w0 = w0.add(e0.mul(t0));
+                    w1 = w1.add(e1.mul(t1));
+                }
+            }
+            for (; j < bound; j += FL)
+            {
+                final FloatVector t0 = FloatVector.fromArray(F, a, row + j).sub(m);
+                final FloatVector e0 = t0.lanewise(VectorOperators.EXP);
+                e0.intoArray(a, row + j);
+                z0 = z0.add(e0);
+                if (entropy)
+                {
+                    w0 = w0.add(e0.mul(t0));
+                }
+            }
+            if (j < rows)
+            {
+                final FloatVector t0 = FloatVector.fromArray(F, a, row + j, tail).sub(m);
+                final FloatVector e0 = t0.lanewise(VectorOperators.EXP, tail).blend(0.0f, tail.not());
+                e0.intoArray(a, row + j, tail);
+                z0 = z0.add(e0);
+                if (entropy)
+                {
+                    w0 = w0.add(e0.mul(t0.blend(0.0f, tail.not())));
+                }
+            }
+            final float z = z0.add(z1).reduceLanes(VectorOperators.ADD);
+            final float weighted = entropy ? w0.add(w1).reduceLanes(VectorOperators.ADD) : 0.0f;
+            total += ScalarKernels.rowMeasure(entropy, a[row + i], z, weighted);
+            if (normalise)
+            {
+                final float inv = 1.0f / z;
+                j = 0;
+                for (; j < bound; j += FL)
+                {
+                    FloatVector.fromArray(F, a, row + j).mul(inv).intoArray(a, row + j);
+                }
+                for (; j < rows; j++)
+                {
+                    a[row + j] *= inv;
+                }
+            }
+        }
+        return ScalarKernels.finishMeasure(entropy, total, rows);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Sparse-attention metrics
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Sum of squares of {@code a[from .. from + n)} with one vector accumulator and a masked tail.
+     */
+    private static double sumOfSquares(final double[] a, final int from, final int n)
+    {
+        final int bound = D.loopBound(n);
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < bound; i += DL)
+        {
+            final DoubleVector v = DoubleVector.fromArray(D, a, from + i);
+            acc = v.fma(v, acc);
+        }
+        if (i < n)
+        {
+            final DoubleVector v = DoubleVector.fromArray(D, a, from + i, D.indexInRange(i, n));
+            acc = v.fma(v, acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static double dot(final double[] a, final int aFrom, final double[] b, final int bFrom, final int n)
+    {
+        final int bound = D.loopBound(n);
+        DoubleVector acc = DoubleVector.zero(D);
+        int i = 0;
+        for (; i < bound; i += DL)
+        {
+            acc = DoubleVector.fromArray(D, a, aFrom + i).fma(DoubleVector.fromArray(D, b, bFrom + i), acc);
+        }
+        if (i < n)
+        {
+            final VectorMask<Double> m = D.indexInRange(i, n);
+            acc = DoubleVector.fromArray(D, a, aFrom + i, m).fma(DoubleVector.fromArray(D, b, bFrom + i, m), acc);
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public void confusion(final double[] attention, final int rows, final int clusters, final double[] out)
+    {
+        ScalarKernels.checkAttention(attention, rows, clusters);
+        Checks.fits("out", out.length, rows);
+        for (int t = 0; t < rows; t++)
+        {
+            out[t] = 1.0 / (clusters * sumOfSquares(attention, t * clusters, clusters));
+        }
+    }
+
+    @Override
+    public void contribution(
+        final double[] attention, final int rows, final int clusters, final double[] confusion, final double[] out)
+    {
+        ScalarKernels.checkAttention(attention, rows, clusters);
+        Checks.positive("rows", rows);
+        Checks.fits("confusion", confusion.length, rows);
+        Checks.fits("out", out.length, clusters);
+        contributionUnchecked(attention, rows, clusters, confusion, out);
+    }
+
+    private static void contributionUnchecked(
+        final double[] attention, final int rows, final int clusters, final double[] confusion, final double[] out)
+    {
+        int i = 0;
+        for (; i < clusters; i += DL)
+        {
+            final VectorMask<Double> m = D.indexInRange(i, clusters);
+            DoubleVector acc = DoubleVector.zero(D);
+            for (int t = 0; t < rows; t++)
+            {
+                acc = DoubleVector.fromArray(D, attention, t * clusters + i, m).fma(DoubleVector.broadcast(D, confusion[t]), acc);
+            }
+            acc.div(rows).intoArray(out, i, m);
+        }
+    }
+
+    @Override
+    public double confusionContributionLoss(
+        final double[] attention, final int rows, final int clusters, final double k1, final double k2,
+        final double[] confusionOut, final double[] contributionOut, final double[] gradOut)
+    {
+        ScalarKernels.checkLoss(attention, rows, clusters, k1, k2, confusionOut, contributionOut, gradOut);
+        for (int t = 0; t < rows; t++)
+        {
+            confusionOut[t] = 1.0 / (clusters * sumOfSquares(attention, t * clusters, clusters));
+        }
+        contributionUnchecked(attention, rows, clusters, confusionOut, contributionOut);
+        final double r = sumOfSquares(contributionOut, 0, clusters);
+        double logConfusion = 0.0;
+        for (int t = 0; t < rows; t++)
+        {
+            logConfusion += Math.log(confusionOut[t]);
+        }
+        final double loss = k1 * (logConfusion / rows) + k2 * Math.log(r);
+        if (null != gradOut)
+        {
+            for (int t = 0; t < rows; t++)
+            {
+                final int base = t * clusters;
+                final double q = sumOfSquares(attention, base, clusters);
+                final double rhoDotA = dot(contributionOut, 0, attention, base, clusters);
+                final double c1 = -2.0 * k1 / (rows * q);
+                final double c2 = 2.0 * k2 * confusionOut[t] / (rows * r);
+                final double c3 = 2.0 * rhoDotA / q;
+                for (int i = 0; i < clusters; i += DL)
+                {
+                    final VectorMask<Double> m = D.indexInRange(i, clusters);
+                    final DoubleVector a = DoubleVector.fromArray(D, attention, base + i, m);
+                    final DoubleVector rho = DoubleVector.fromArray(D, contributionOut, i, m);
+                    a.mul(c1).add(rho.sub(a.mul(c3)).mul(c2)).intoArray(gradOut, base + i, m);
+                }
+            }
+        }
+        return loss;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Dense helpers
+    // ---------------------------------------------------------------------------------------------------------
+
+    @Override
+    public void denseForward(
+        final float[] x, final int batch, final int in, final float[] w, final int wOff, final float[] b,
+        final int bOff, final int out, final Activation act, final float[] y)
+    {
+        ScalarKernels.checkDense(x, batch, in, w, wOff, out, act, y);
+        Checks.range("b", b.length, "bOff", bOff, out);
+        matmul(x, batch, in, w, wOff, b, bOff, out, Activation.RELU == act, y);
+    }
+
+    /**
+     * {@code y[r, o] = act(bias[o] + sum_k x[r, k] w[k, o])} as the twin's fused chain over {@code k}; a null
+     * {@code b} starts the chain at 0. Vectorised over outputs, four output blocks at a time, masked tail.
+     */
+    private static void matmul(
+        final float[] x, final int batch, final int in, final float[] w, final int wOff, final float[] b,
+        final int bOff, final int out, final boolean relu, final float[] y)
+    {
+        final int bound = F.loopBound(out);
+        final int bound4 = out & -(4 * FL);
+        final VectorMask<Float> tail = F.indexInRange(bound, out);
+        for (int r = 0; r < batch; r++)
+        {
+            final int xRow = r * in;
+            final int yRow = r * out;
+            int o = 0;
+            for (; o < bound4; o += 4 * FL)
+            {
+                FloatVector a0 = start(b, bOff + o);
+                FloatVector a1 = start(b, bOff + o + FL);
+                FloatVector a2 = start(b, bOff + o + 2 * FL);
+                FloatVector a3 = start(b, bOff + o + 3 * FL);
+                for (int k = 0; k < in; k++)
+                {
+                    final FloatVector xk = FloatVector.broadcast(F, x[xRow + k]);
+                    final int wk = wOff + k * out + o;
+                    a0 = FloatVector.fromArray(F, w, wk).fma(xk, a0);
+                    a1 = FloatVector.fromArray(F, w, wk + FL).fma(xk, a1);
+                    a2 = FloatVector.fromArray(F, w, wk + 2 * FL).fma(xk, a2);
+                    a3 = FloatVector.fromArray(F, w, wk + 3 * FL).fma(xk, a3);
+                }
+                activate(a0, relu).intoArray(y, yRow + o);
+                activate(a1, relu).intoArray(y, yRow + o + FL);
+                activate(a2, relu).intoArray(y, yRow + o + 2 * FL);
+                activate(a3, relu).intoArray(y, yRow + o + 3 * FL);
+            }
+            for (; o < bound; o += FL)
+            {
+                FloatVector acc = start(b, bOff + o);
+                for (int k = 0; k < in; k++)
+                {
+                    acc = FloatVector.fromArray(F, w, wOff + k * out + o).fma(FloatVector.broadcast(F, x[xRow + k]), acc);
+                }
+                activate(acc, relu).intoArray(y, yRow + o);
+            }
+            if (o < out)
+            {
+                FloatVector acc = null == b ? FloatVector.zero(F) : FloatVector.fromArray(F, b, bOff + o, tail);
+                for (int k = 0; k < in; k++)
+                {
+                    acc = FloatVector.fromArray(F, w, wOff + k * out + o, tail).fma(FloatVector.broadcast(F, x[xRow + k]), acc);
+                }
+                activate(acc, relu).intoArray(y, yRow + o, tail);
+            }
+        }
+    }
+
+    private static FloatVector start(final float[] b, final int at)
+    {
+        return null == b ? FloatVector.zero(F) : FloatVector.fromArray(F, b, at);
+    }
+
+    private static FloatVector activate(final FloatVector z, final boolean relu)
+    {
+        return relu ? z.max(0.0f) : z;
+    }
+
+    @Override
+    public void denseBackward(
+        final float[] x, final int batch, final int in, final float[] w, final int wOff, final int out,
+        final Activation act, final float[] y, final float[] dy, final float[] dx, final float[] dw, final int dwOff,
+        final float[] db, final int dbOff)
+    {
+        ScalarKernels.checkDenseBackward(x, batch, in, w, wOff, out, act, y, dy, dx, dw, dwOff, db, dbOff);
+        final int bound = F.loopBound(out);
+        final VectorMask<Float> tail = F.indexInRange(bound, out);
+        if (Activation.RELU == act)
+        {
+            final int n = batch * out;
+            int i = 0;
+            for (; i < F.loopBound(n); i += FL)
+            {
+                FloatVector.zero(F)
+                    .blend(FloatVector.fromArray(F, dy, i), FloatVector.fromArray(F, y, i).compare(VectorOperators.GT, 0.0f))
+                    .intoArray(dy, i);
+            }
+            for (; i < n; i++)
+            {
+                dy[i] = y[i] > 0.0f ? dy[i] : 0.0f;
+            }
+        }
+        // db[o] = sum_r dz[r, o], left to right over r as the twin.
+        int o = 0;
+        for (; o < bound; o += FL)
+        {
+            FloatVector acc = FloatVector.zero(F);
+            for (int r = 0; r < batch; r++)
+            {
+                acc = acc.add(FloatVector.fromArray(F, dy, r * out + o));
+            }
+            acc.intoArray(db, dbOff + o);
+        }
+        if (o < out)
+        {
+            FloatVector acc = FloatVector.zero(F);
+            for (int r = 0; r < batch; r++)
+            {
+                acc = acc.add(FloatVector.fromArray(F, dy, r * out + o, tail));
+            }
+            acc.intoArray(db, dbOff + o, tail);
+        }
+        // dw[k, o] = sum_r x[r, k] dz[r, o], the twin's fused chain over r.
+        final int bound4 = out & -(4 * FL);
+        for (int k = 0; k < in; k++)
+        {
+            final int dwRow = dwOff + k * out;
+            o = 0;
+            for (; o < bound4; o += 4 * FL)
+            {
+                FloatVector a0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F);
+                for (int r = 0; r < batch; r++)
+                {
+                    final FloatVector xk = FloatVector.broadcast(F, x[r * in + k]);
+                    final int at = r * out + o;
+                    a0 = FloatVector.fromArray(F, dy, at).fma(xk, a0);
+                    a1 = FloatVector.fromArray(F, dy, at + FL).fma(xk, a1);
+                    a2 = FloatVector.fromArray(F, dy, at + 2 * FL).fma(xk, a2);
+                    a3 = FloatVector.fromArray(F, dy, at + 3 * FL).fma(xk, a3);
+                }
+                a0.intoArray(dw, dwRow + o);
+                a1.intoArray(dw, dwRow + o + FL);
+                a2.intoArray(dw, dwRow + o + 2 * FL);
+                a3.intoArray(dw, dwRow + o + 3 * FL);
+            }
+            for (; o < bound; o += FL)
+            {
+                FloatVector acc = FloatVector.zero(F);
+                for (int r = 0; r < batch; r++)
+                {
+                    acc = FloatVector.fromArray(F, dy, r * out + o).fma(FloatVector.broadcast(F, x[r * in + k]), acc);
+                }
+                acc.intoArray(dw, dwRow + o);
+            }
+            if (o < out)
+            {
+                FloatVector acc = FloatVector.zero(F);
+                for (int r = 0; r < batch; r++)
+                {
+                    acc = FloatVector.fromArray(F, dy, r * out + o, tail).fma(FloatVector.broadcast(F, x[r * in + k]), acc);
+                }
+                acc.intoArray(dw, dwRow + o, tail);
+            }
+        }
+        // dx[r, k] = dz[r, :] . w[k, :], a dot product per element.
+        if (null != dx)
+        {
+            for (int r = 0; r < batch; r++)
+            {
+                final int dyRow = r * out;
+                for (int k = 0; k < in; k++)
+                {
+                    final int wRow = wOff + k * out;
+                    FloatVector acc = FloatVector.zero(F);
+                    o = 0;
+                    for (; o < bound; o += FL)
+                    {
+                        acc = FloatVector.fromArray(F, dy, dyRow + o).fma(FloatVector.fromArray(F, w, wRow + o), acc);
+                    }
+                    if (o < out)
+                    {
+                        acc = FloatVector.fromArray(F, dy, dyRow + o, tail)
+                            .fma(FloatVector.fromArray(F, w, wRow + o, tail), acc);
+                    }
+                    dx[r * in + k] = acc.reduceLanes(VectorOperators.ADD);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void adamStep(
+        final float[] params, final float[] grads, final float[] m, final float[] v, final int n,
+        final float learningRate, final float beta1, final float beta2, final float epsilon, final long step)
+    {
+        ScalarKernels.checkAdam(params, grads, m, v, n, learningRate, beta1, beta2, epsilon, step);
+        final float c1 = ScalarKernels.biasCorrection(beta1, step);
+        final float c2 = ScalarKernels.biasCorrection(beta2, step);
+        final float oneMinusBeta1 = 1.0f - beta1;
+        final float oneMinusBeta2 = 1.0f - beta2;
+        final int bound = F.loopBound(n);
+        int i = 0;
+        for (; i < bound; i += FL)
+        {
+            final FloatVector g = FloatVector.fromArray(F, grads, i);
+            final FloatVector mi = FloatVector.fromArray(F, m, i).mul(beta1).add(g.mul(oneMinusBeta1));
+            final FloatVector vi = FloatVector.fromArray(F, v, i).mul(beta2).add(g.mul(oneMinusBeta2).mul(g));
+            mi.intoArray(m, i);
+            vi.intoArray(v, i);
+            final FloatVector update = mi.div(c1).mul(learningRate).div(vi.div(c2).sqrt().add(epsilon));
+            FloatVector.fromArray(F, params, i).sub(update).intoArray(params, i);
+        }
+        ScalarKernels.adamLoop(params, grads, m, v, i, n, learningRate, beta1, beta2, epsilon, c1, c2);
+    }
+
+    @Override
+    public float huberLoss(
+        final float[] prediction, final float[] target, final float[] weights, final int n, final float kappa,
+        final float[] grad)
+    {
+        ScalarKernels.checkHuber(prediction, target, weights, n, kappa, grad);
+        final float invN = 1.0f / n;
+        final float halfKappa = 0.5f * kappa;
+        final int bound = F.loopBound(n);
+        FloatVector sum = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += FL)
+        {
+            final FloatVector e = FloatVector.fromArray(F, prediction, i).sub(FloatVector.fromArray(F, target, i));
+            final FloatVector a = e.abs();
+            final FloatVector w = null == weights ? FloatVector.broadcast(F, 1.0f) : FloatVector.fromArray(F, weights, i);
+            final FloatVector quadratic = e.mul(0.5f).mul(e);
+            final FloatVector linear = a.sub(halfKappa).mul(kappa);
+            final FloatVector h = linear.blend(quadratic, a.compare(VectorOperators.LE, kappa));
+            sum = sum.add(w.mul(h));
+            if (null != grad)
+            {
+                w.mul(e.max(-kappa).min(kappa)).mul(invN).intoArray(grad, i);
+            }
+        }
+        final float tailSum = ScalarKernels.huberLoop(prediction, target, weights, i, n, kappa, grad, invN);
+        return (sum.reduceLanes(VectorOperators.ADD) + tailSum) / n;
+    }
+
+    /**
+     * The scalar loop: Q-value rows are a handful of actions wide, too short for lanes to pay, and the first-index
+     * and NaN rules are simplest left to right.
+     */
+    @Override
+    public void argmaxRows(final float[] x, final int rows, final int cols, final int[] out)
+    {
+        ScalarKernels.checkArgmax(x, rows, cols, out);
+        ScalarKernels.argmaxLoop(x, rows, cols, out);
+    }
+}
