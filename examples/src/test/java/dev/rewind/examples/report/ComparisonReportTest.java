@@ -250,6 +250,19 @@ class ComparisonReportTest
     }
 
     @Test
+    void shouldRenderADegenerateSingleEpisodeReport() throws Exception
+    {
+        final ComparisonReport single = ComparisonReport.of(
+            List.of(new EpisodeRecord("One", "only", 7, 0, 12, 3.0, 100.0, 10.0)),
+            Map.of("One", new TaskInfo(3.0, 3.0)));
+        final String svg = single.svg("One");
+        DocumentBuilderFactory.newInstance().newDocumentBuilder()
+            .parse(new ByteArrayInputStream(svg.getBytes(StandardCharsets.UTF_8)));
+        assertFalse(svg.contains("NaN"));
+        assertTrue(single.markdown().contains("| only | 1 | not reached | 0/1 | 3.0 ± 0.0 | 0.10 | 0.01 |"));
+    }
+
+    @Test
     void shouldRejectInconsistentInput()
     {
         final List<EpisodeRecord> duplicate = new ArrayList<>(records);
