@@ -1,0 +1,516 @@
+package dev.rewind.engine;
+
+import dev.rewind.engine.internal.FileHeaderDescriptor;
+import dev.rewind.engine.internal.PriorityTrees;
+import dev.rewind.engine.internal.RecordDescriptor;
+import dev.rewind.engine.internal.ReplayFile;
+import dev.rewind.kernels.Kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+import java.nio.file.Path;
+import java.util.random.RandomGenerator;
+
+import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
+import static dev.rewind.engine.internal.RecordDescriptor.LONG_HANDLE;
+
+/**
+ * The single-writer replay buffer over one {@link ReplayFile}.
+ *
+ * <p>Note to maintainers: the writer owns {@link #writeSequence}, {@link #nextSlot} and {@link #maxMass} and reads
+ * them plain; it publishes each record by release-storing the record's commit word after its payload, and the
+ * write sequence (header) after the commit words. After {@code W} inserts the oldest stored generation is
+ * {@code o = max(0, W - C)} in slot {@code o mod C}, and slot {@code s} holds generation
+ * {@code o + ((s - o mod C) mod C)}: stale-update checks need no memory read.
+ */
+final class MappedReplayBuffer implements ReplayBuffer
+{
+    private static final int UNIFORM_REDRAW_LIMIT = 64;
+
+    private final Schema schema;
+    private final int capacity;
+    private final int recordLength;
+    private final int priorityMode;
+    private final double alpha;
+    private final double eps;
+    private final WeightNormalization normalization;
+    private final Kernels kernels;
+    private final ReplayFile file;
+    private final MemorySegment segment;
+    private final long recordsOffset;
+    private final PriorityTrees trees;
+
+    private long writeSequence;
+    private int nextSlot;
+    private double maxMass;
+    private double[] massScratch = new double[256];
+    private Thread writerThread;
+    private boolean closed;
+
+    private long samples;
+    private long priorityUpdates;
+    private long staleUpdatesDropped;
+
+    MappedReplayBuffer(
+        final Schema schema, final int capacity, final int priorityMode, final double alpha, final double eps,
+        final int fanout, final WeightNormalization normalization, final Path path, final Kernels kernels)
+    {
+        this.schema = schema;
+        this.capacity = capacity;
+        this.recordLength = schema.recordLength();
+        this.priorityMode = priorityMode;
+        this.alpha = alpha;
+        this.eps = eps;
+        this.normalization = normalization;
+        this.kernels = kernels;
+        this.file = ReplayFile.openOrCreate(path, null == path, new ReplayFile.Layout(
+            schema.descriptor(), recordLength, capacity, fanout, priorityMode, alpha, eps));
+        this.segment = file.segment();
+        this.recordsOffset = file.recordsOffset();
+        this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout);
+        if (file.created())
+        {
+            if (null != trees)
+            {
+                trees.clear();
+            }
+            this.writeSequence = 0;
+            this.maxMass = 1.0;
+        }
+        else
+        {
+            this.writeSequence = segment.get(RecordDescriptor.LONG, FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET);
+            this.maxMass = segment.get(DOUBLE, FileHeaderDescriptor.MAX_MASS_OFFSET);
+            recover();
+        }
+        this.nextSlot = (int)(writeSequence % capacity);
+    }
+
+    /**
+     * Repairs what a crash in the middle of {@link #add} can leave: records committed after the last published write
+     * sequence are adopted, records still marked busy become holes (zero mass, never sampled) until overwritten, and
+     * the trees are rebuilt from their leaves.
+     */
+    private void recover()
+    {
+        long adopted = 0;
+        while (adopted < capacity && commitWord(slotOf(writeSequence + adopted)) == writeSequence + adopted)
+        {
+            if (null != trees)
+            {
+                trees.set(slotOf(writeSequence + adopted), maxMass);
+            }
+            adopted++;
+        }
+        writeSequence += adopted;
+        for (long k = 0; k < capacity && commitWord(slotOf(writeSequence + k)) == RecordDescriptor.BUSY; k++)
+        {
+            if (null != trees)
+            {
+                trees.set(slotOf(writeSequence + k), 0.0);
+            }
+        }
+        if (null != trees)
+        {
+            trees.rebuild();
+        }
+        LONG_HANDLE.setRelease(segment, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET, writeSequence);
+    }
+
+    private int slotOf(final long sequence)
+    {
+        return (int)(sequence % capacity);
+    }
+
+    private long commitWord(final int slot)
+    {
+        return (long)LONG_HANDLE.getAcquire(segment, recordsOffset + (long)slot * recordLength);
+    }
+
+    @Override
+    public Schema schema()
+    {
+        return schema;
+    }
+
+    @Override
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    @Override
+    public int size()
+    {
+        checkOpen();
+        return (int)Math.min(writeSequence, capacity);
+    }
+
+    @Override
+    public long writeSequence()
+    {
+        checkOpen();
+        return writeSequence;
+    }
+
+    @Override
+    public boolean isPrioritized()
+    {
+        return null != trees;
+    }
+
+    @Override
+    public Transitions newTransitions(final int rows)
+    {
+        return new Transitions(schema, rows);
+    }
+
+    @Override
+    public SampleBatch newBatch(final int capacity)
+    {
+        return new SampleBatch(schema, capacity);
+    }
+
+    @Override
+    public long add(final Transitions transitions)
+    {
+        checkOpen();
+        assert isWriterThread() : "add() called from a second thread: " + Thread.currentThread();
+        if (transitions.schema() != schema && !transitions.schema().equals(schema))
+        {
+            throw new IllegalArgumentException("transitions follow schema " + transitions.schema() +
+                ", buffer has " + schema);
+        }
+        final MemorySegment segment = this.segment;
+        final MemorySegment rows = transitions.rows;
+        final int count = transitions.count();
+        final long first = writeSequence;
+        int slot = nextSlot;
+        int done = 0;
+        while (done < count)
+        {
+            final int run = Math.min(count - done, capacity - slot);
+            final long runOffset = recordsOffset + (long)slot * recordLength;
+            for (int k = 0; k < run; k++)
+            {
+                LONG_HANDLE.setOpaque(segment, runOffset + (long)k * recordLength, RecordDescriptor.BUSY);
+            }
+            // Busy marks before any payload byte: a reader that saw the old commit word re-checks it after copying.
+            VarHandle.storeStoreFence();
+            MemorySegment.copy(rows, (long)done * recordLength, segment, runOffset, (long)run * recordLength);
+            for (int k = 0; k < run; k++)
+            {
+                // Publishes the record: payload before commit word.
+                LONG_HANDLE.setRelease(segment, runOffset + (long)k * recordLength, first + done + k);
+            }
+            if (null != trees)
+            {
+                trees.setRange(slot, slot + run, maxMass);
+            }
+            done += run;
+            slot += run;
+            if (slot == capacity)
+            {
+                slot = 0;
+            }
+        }
+        nextSlot = slot;
+        writeSequence = first + count;
+        // Publishes the new records to samplers: commit words before the write sequence.
+        LONG_HANDLE.setRelease(segment, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET, writeSequence);
+        return first;
+    }
+
+    @Override
+    public SampleBatch sample(final SampleBatch batch, final double beta, final RandomGenerator rng)
+    {
+        if (null == trees)
+        {
+            return sampleUniform(batch, rng);
+        }
+        final int n = checkSample(batch);
+        if (!(beta >= 0.0 && beta <= 1.0))
+        {
+            throw new IllegalArgumentException("beta must be in [0, 1]: beta=" + beta);
+        }
+        final long published = writeSequence;
+        final double total = trees.total();
+        final double stratum = total / n;
+        final double[] targets = batch.scratch;
+        for (int i = 0; i < n; i++)
+        {
+            targets[i] = (i + rng.nextDouble()) * stratum;
+        }
+        final int[] indices = batch.indices;
+        final double[] masses = batch.masses;
+        trees.descend(kernels, targets, n, indices, masses);
+        final double reference = WeightNormalization.GLOBAL_MIN == normalization ?
+            trees.minMass() : kernels.min(masses, n);
+        kernels.importanceWeights(masses, batch.weights, n, reference, beta);
+        final long[] generations = batch.generations;
+        final long oldest = oldestGeneration(published);
+        final int oldestSlot = slotOf(oldest);
+        for (int i = 0; i < n; i++)
+        {
+            generations[i] = generationOf(indices[i], oldest, oldestSlot);
+        }
+        return fill(batch, n, total);
+    }
+
+    @Override
+    public SampleBatch sampleUniform(final SampleBatch batch, final RandomGenerator rng)
+    {
+        final int n = checkSample(batch);
+        final long published = writeSequence;
+        final int size = (int)Math.min(published, capacity);
+        final int[] indices = batch.indices;
+        final long[] generations = batch.generations;
+        final long oldest = oldestGeneration(published);
+        final int oldestSlot = slotOf(oldest);
+        for (int i = 0; i < n; i++)
+        {
+            int slot = rng.nextInt(size);
+            long generation = generationOf(slot, oldest, oldestSlot);
+            // A hole left by a crash (commit word not the slot's generation) is drawn again.
+            for (int attempt = 0; commitWord(slot) != generation; attempt++)
+            {
+                if (attempt == UNIFORM_REDRAW_LIMIT)
+                {
+                    throw new IllegalStateException("no committed record found in " + UNIFORM_REDRAW_LIMIT +
+                        " draws: size=" + size);
+                }
+                slot = rng.nextInt(size);
+                generation = generationOf(slot, oldest, oldestSlot);
+            }
+            indices[i] = slot;
+            generations[i] = generation;
+            batch.weights[i] = 1.0;
+            batch.masses[i] = 1.0;
+        }
+        return fill(batch, n, size);
+    }
+
+    @Override
+    public SampleBatch fetch(final SampleBatch batch, final int[] indices, final int count)
+    {
+        checkOpen();
+        checkBatchOwner(batch);
+        if (count < 0 || count > batch.capacity() || count > indices.length)
+        {
+            throw new IllegalArgumentException("count=" + count + " batch capacity=" + batch.capacity() +
+                " indices.length=" + indices.length);
+        }
+        final long published = writeSequence;
+        final int size = (int)Math.min(published, capacity);
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = indices[i];
+            if (slot < 0 || slot >= size)
+            {
+                throw new IndexOutOfBoundsException("index=" + slot + " size=" + size + " capacity=" + capacity);
+            }
+        }
+        final long oldest = oldestGeneration(published);
+        final int oldestSlot = slotOf(oldest);
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = indices[i];
+            batch.indices[i] = slot;
+            batch.generations[i] = generationOf(slot, oldest, oldestSlot);
+            batch.weights[i] = 1.0;
+            batch.masses[i] = null == trees ? 1.0 : trees.leaf(slot);
+        }
+        return fill(batch, count, null == trees ? size : trees.total());
+    }
+
+    @Override
+    public int updatePriorities(
+        final int[] indices, final long[] generations, final double[] priorities, final int count)
+    {
+        checkOpen();
+        assert isWriterThread() : "updatePriorities() called from a second thread: " + Thread.currentThread();
+        if (null == trees)
+        {
+            throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
+        }
+        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
+        {
+            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
+                indices.length + " generations.length=" + generations.length + " priorities.length=" +
+                priorities.length);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = indices[i];
+            if (slot < 0 || slot >= capacity)
+            {
+                throw new IndexOutOfBoundsException("indices[" + i + "]=" + slot + " capacity=" + capacity);
+            }
+            final double p = priorities[i];
+            if (!(p >= 0.0) || p == Double.POSITIVE_INFINITY)
+            {
+                throw new IllegalArgumentException("priority must be finite and >= 0: priorities[" + i + "]=" + p);
+            }
+        }
+        if (massScratch.length < count)
+        {
+            massScratch = new double[count];
+        }
+        final double[] masses = massScratch;
+        if (ReplayBufferBuilder.MODE_LAP == priorityMode)
+        {
+            kernels.lapPriority(priorities, 0, masses, 0, count, alpha, eps);
+        }
+        else
+        {
+            kernels.perPriority(priorities, 0, masses, 0, count, alpha, eps);
+        }
+        final long published = writeSequence;
+        final long oldest = oldestGeneration(published);
+        final int oldestSlot = slotOf(oldest);
+        final PriorityTrees trees = this.trees;
+        double max = maxMass;
+        int applied = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = indices[i];
+            if (slot < published && generationOf(slot, oldest, oldestSlot) == generations[i])
+            {
+                final double mass = masses[i];
+                trees.set(slot, mass);
+                max = Math.max(max, mass);
+                applied++;
+            }
+        }
+        if (max != maxMass)
+        {
+            maxMass = max;
+            segment.set(DOUBLE, FileHeaderDescriptor.MAX_MASS_OFFSET, max);
+        }
+        priorityUpdates += applied;
+        staleUpdatesDropped += count - applied;
+        return applied;
+    }
+
+    @Override
+    public double probability(final int index)
+    {
+        final int size = size();
+        if (index < 0 || index >= size)
+        {
+            throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
+        }
+        return null == trees ? 1.0 / size : trees.leaf(index) / trees.total();
+    }
+
+    @Override
+    public Statistics statistics()
+    {
+        checkOpen();
+        return new Statistics(writeSequence, samples, priorityUpdates, staleUpdatesDropped, 0);
+    }
+
+    @Override
+    public void flush()
+    {
+        checkOpen();
+        file.force();
+    }
+
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            file.close();
+        }
+    }
+
+    /**
+     * The priority trees, for tests in this package.
+     *
+     * @return the trees, or null for a uniform buffer.
+     */
+    PriorityTrees trees()
+    {
+        return trees;
+    }
+
+    /**
+     * The mapped file, for tests in this package.
+     *
+     * @return the file.
+     */
+    ReplayFile file()
+    {
+        return file;
+    }
+
+    /**
+     * The generation slot {@code slot} holds after {@code published} inserts, given the oldest stored generation
+     * and its slot (computed once per call so the per-row work has no division).
+     */
+    private long generationOf(final int slot, final long oldest, final int oldestSlot)
+    {
+        final int distance = slot - oldestSlot;
+        return oldest + (distance < 0 ? distance + capacity : distance);
+    }
+
+    private long oldestGeneration(final long published)
+    {
+        return Math.max(0, published - capacity);
+    }
+
+    private SampleBatch fill(final SampleBatch batch, final int n, final double totalMass)
+    {
+        batch.records = segment;
+        batch.recordsOffset = recordsOffset;
+        batch.totalMass = totalMass;
+        batch.size = n;
+        samples += n;
+        return batch;
+    }
+
+    private int checkSample(final SampleBatch batch)
+    {
+        checkOpen();
+        checkBatchOwner(batch);
+        final int size = (int)Math.min(writeSequence, capacity);
+        if (0 == size)
+        {
+            throw new IllegalStateException("cannot sample an empty buffer");
+        }
+        final int n = batch.capacity();
+        if (n > size)
+        {
+            throw new IllegalArgumentException("batch size exceeds buffer size: batchSize=" + n + " size=" + size);
+        }
+        return n;
+    }
+
+    private void checkBatchOwner(final SampleBatch batch)
+    {
+        if (batch.schema() != schema && !batch.schema().equals(schema))
+        {
+            throw new IllegalArgumentException("batch has schema " + batch.schema() + ", buffer has " + schema);
+        }
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("replay buffer is closed");
+        }
+    }
+
+    private boolean isWriterThread()
+    {
+        if (null == writerThread)
+        {
+            writerThread = Thread.currentThread();
+        }
+        return writerThread == Thread.currentThread();
+    }
+}

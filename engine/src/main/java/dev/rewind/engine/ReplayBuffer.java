@@ -1,0 +1,223 @@
+package dev.rewind.engine;
+
+import java.util.random.RandomGenerator;
+
+/**
+ * An experience-replay buffer: a ring of fixed-size transition records in a memory-mapped file, with uniform or
+ * proportional prioritized sampling. Build one with {@link #builder()}.
+ *
+ * <pre>{@code
+ * Schema schema = Schema.builder().float32("obs", 4).int32("action").float32("reward")
+ *     .float32("next_obs", 4).bool("done").build();
+ * try (ReplayBuffer buffer = ReplayBuffer.builder().schema(schema).capacity(1_000_000).prioritized(0.6, 1e-4).build())
+ * {
+ *     Transitions t = buffer.newTransitions(1);
+ *     // ... t.clear().beginRow().put(...); buffer.add(t);
+ *     SampleBatch batch = buffer.newBatch(256);
+ *     buffer.sample(batch, 0.4, rng);
+ *     // ... train, then:
+ *     buffer.updatePriorities(batch, newPriorities);
+ * }
+ * }</pre>
+ *
+ * <h2>Threads</h2>
+ * One thread, the writer, calls every mutator ({@code add}, {@code updatePriorities}, {@code close}); sampling and
+ * reads may happen on the writer thread. See the concurrent front ends for many producers and learners.
+ *
+ * <h2>Priorities</h2>
+ * A prioritized buffer stores each slot's mass {@code (p + eps)^alpha} (or {@code max(p, kappa)^alpha} for LAP
+ * priorities) in a sum tree and a min tree; a new transition gets the largest mass seen so far (initially 1), so it
+ * is sampled soon. {@code P(i) = mass_i / sum mass}, and the importance weight {@code w_i = (N P(i))^-beta} is
+ * normalised as {@link WeightNormalization} says.
+ */
+public interface ReplayBuffer extends AutoCloseable
+{
+    /**
+     * Starts configuring a buffer.
+     *
+     * @return a builder.
+     */
+    static ReplayBufferBuilder builder()
+    {
+        return new ReplayBufferBuilder();
+    }
+
+    /**
+     * The record schema.
+     *
+     * @return the schema.
+     */
+    Schema schema();
+
+    /**
+     * Most transitions held; older ones are overwritten first in first out.
+     *
+     * @return the capacity.
+     */
+    int capacity();
+
+    /**
+     * Transitions held now: {@code min(inserted, capacity)}.
+     *
+     * @return the size.
+     */
+    int size();
+
+    /**
+     * Transitions inserted since the file was created; the next insert gets this generation.
+     *
+     * @return the write sequence.
+     */
+    long writeSequence();
+
+    /**
+     * Whether sampling is prioritized.
+     *
+     * @return true for a prioritized buffer.
+     */
+    boolean isPrioritized();
+
+    /**
+     * Creates a staging area for this buffer's schema.
+     *
+     * @param rows most rows it holds.
+     * @return a new {@link Transitions}.
+     */
+    Transitions newTransitions(int rows);
+
+    /**
+     * Creates a reusable batch for this buffer.
+     *
+     * @param capacity most rows a sample into it may draw.
+     * @return a new {@link SampleBatch}.
+     */
+    SampleBatch newBatch(int capacity);
+
+    /**
+     * Appends every staged row, in order, overwriting the oldest records once full. Allocates nothing.
+     *
+     * @param transitions staged rows of this buffer's schema.
+     * @return the generation of the first appended row (later rows follow consecutively).
+     * @throws IllegalArgumentException if the rows follow another schema.
+     * @throws IllegalStateException    if the buffer is closed.
+     */
+    long add(Transitions transitions);
+
+    /**
+     * Draws a minibatch: stratified prioritized (one draw in each of {@code batchSize} equal-mass segments) for a
+     * prioritized buffer, uniform with replacement otherwise.
+     *
+     * @param batch     the batch to fill, of this buffer's schema; its capacity is the batch size.
+     * @param beta      importance exponent in [0, 1] (ignored by uniform sampling).
+     * @param rng       the random source.
+     * @return {@code batch}, filled.
+     * @throws IllegalArgumentException if the batch is larger than {@link #size()}, or beta is not in [0, 1].
+     * @throws IllegalStateException    if the buffer is empty or closed.
+     */
+    SampleBatch sample(SampleBatch batch, double beta, RandomGenerator rng);
+
+    /**
+     * Allocating convenience for {@link #sample(SampleBatch, double, RandomGenerator)}.
+     *
+     * @param batchSize rows to draw.
+     * @param beta      importance exponent in [0, 1].
+     * @param rng       the random source.
+     * @return a new batch.
+     */
+    default SampleBatch sample(final int batchSize, final double beta, final RandomGenerator rng)
+    {
+        return sample(newBatch(batchSize), beta, rng);
+    }
+
+    /**
+     * Draws a uniform minibatch with replacement, whatever the buffer's priorities; weights are all 1.
+     *
+     * @param batch the batch to fill; its capacity is the batch size.
+     * @param rng   the random source.
+     * @return {@code batch}, filled.
+     * @throws IllegalArgumentException if the batch is larger than {@link #size()}.
+     * @throws IllegalStateException    if the buffer is empty or closed.
+     */
+    SampleBatch sampleUniform(SampleBatch batch, RandomGenerator rng);
+
+    /**
+     * Fills a batch with the given slots (weights 1), e.g. to read a sequence or inspect records.
+     *
+     * @param batch   the batch to fill.
+     * @param indices slots to read, each in {@code [0, size())}.
+     * @param count   how many of {@code indices} to use, at most the batch capacity.
+     * @return {@code batch}, filled.
+     * @throws IndexOutOfBoundsException if an index is not a stored slot.
+     */
+    SampleBatch fetch(SampleBatch batch, int[] indices, int count);
+
+    /**
+     * Sets new priorities for sampled slots. An update whose generation no longer matches the slot (the slot has
+     * been overwritten since it was sampled) is dropped, never applied to the new occupant. All values are checked
+     * before any is applied: on an exception nothing has changed.
+     *
+     * @param indices     slots, from {@link SampleBatch#indices()}.
+     * @param generations their generations, from {@link SampleBatch#generations()}.
+     * @param priorities  new raw priorities (e.g. {@code |TD error|}), finite and {@code >= 0}.
+     * @param count       how many entries to apply.
+     * @return the number applied; {@code count} minus the stale ones dropped.
+     * @throws IllegalArgumentException  on a NaN, infinite or negative priority, or {@code count} beyond an array.
+     * @throws IndexOutOfBoundsException on an index outside {@code [0, capacity)}.
+     * @throws IllegalStateException     if the buffer is not prioritized, or closed.
+     */
+    int updatePriorities(int[] indices, long[] generations, double[] priorities, int count);
+
+    /**
+     * Sets new priorities for the rows of a sampled batch.
+     *
+     * @param batch      the batch the priorities belong to.
+     * @param priorities one raw priority per row.
+     * @return the number applied.
+     */
+    default int updatePriorities(final SampleBatch batch, final double[] priorities)
+    {
+        return updatePriorities(batch.indices(), batch.generations(), priorities, batch.size());
+    }
+
+    /**
+     * The probability that one prioritized draw picks a slot now: {@code mass / total}; {@code 1 / size} if uniform.
+     *
+     * @param index a slot in {@code [0, size())}.
+     * @return the probability.
+     */
+    double probability(int index);
+
+    /**
+     * Counters since this buffer was opened.
+     *
+     * @return a snapshot.
+     */
+    Statistics statistics();
+
+    /**
+     * Writes dirty pages of the mapped file to disk, for a buffer that must survive a machine crash (a process crash
+     * loses nothing already written to the mapping).
+     */
+    void flush();
+
+    /**
+     * Unmaps the file, deleting it if it was temporary. Idempotent; every other call afterwards throws
+     * {@link IllegalStateException}.
+     */
+    @Override
+    void close();
+
+    /**
+     * Counters a trainer watches.
+     *
+     * @param inserts              transitions appended.
+     * @param samples              rows sampled.
+     * @param priorityUpdates      priority updates applied.
+     * @param staleUpdatesDropped  priority updates dropped because their slot had been overwritten.
+     * @param backPressureEvents   times a producer found the ingest ring full.
+     */
+    record Statistics(
+        long inserts, long samples, long priorityUpdates, long staleUpdatesDropped, long backPressureEvents)
+    {
+    }
+}

@@ -1,0 +1,388 @@
+package dev.rewind.engine.internal;
+
+import dev.rewind.kernels.Kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
+
+/**
+ * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment.
+ *
+ * <p>Both trees share one shape. Level {@code depth} holds the leaves, one per slot, padded up to a multiple of the
+ * fan-out; every level above holds one node per group of {@code fanout} children, again padded to a multiple of the
+ * fan-out, up to the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level
+ * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on
+ * a cache line. Padding leaves hold 0 in the sum tree and +infinity in the min tree.
+ *
+ * <p>Note to maintainers: an internal node is always recomputed from its children (never adjusted by a delta), so
+ * the sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
+ * floating-point sum of the current children in a fixed order. Single writer: only the writer thread calls the
+ * mutators.
+ */
+public final class PriorityTrees
+{
+    private final MemorySegment segment;
+    private final int fanout;
+    private final int fanoutShift;
+    private final int depth;
+    private final long[] sumLevelOffsets;
+    private final long[] minLevelOffsets;
+    private final int[] levelNodes;
+    private final int[] usedNodes;
+    private final long regionLength;
+
+    /**
+     * Lays out the trees for a capacity; does not touch memory.
+     *
+     * @param segment      the mapped segment holding the region.
+     * @param regionOffset byte offset of the region, cache-line aligned.
+     * @param capacity     number of leaves in use, at least 1.
+     * @param fanout       children per node, a power of two from 2 to 64.
+     */
+    public PriorityTrees(final MemorySegment segment, final long regionOffset, final int capacity, final int fanout)
+    {
+        checkFanout(fanout);
+        this.segment = segment;
+        this.fanout = fanout;
+        this.fanoutShift = Integer.numberOfTrailingZeros(fanout);
+        final int[] nodes = levelNodeCounts(capacity, fanout);
+        this.levelNodes = nodes;
+        this.depth = nodes.length - 1;
+        // Nodes with at least one real child; the rest of a level is padding that stays 0 (sum) and +inf (min).
+        this.usedNodes = new int[nodes.length];
+        usedNodes[depth] = capacity;
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            usedNodes[l] = (usedNodes[l + 1] + fanout - 1) / fanout;
+        }
+        this.sumLevelOffsets = new long[nodes.length];
+        this.minLevelOffsets = new long[nodes.length];
+        long offset = regionOffset;
+        for (int l = 0; l < nodes.length; l++)
+        {
+            sumLevelOffsets[l] = offset;
+            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
+        }
+        for (int l = 0; l < nodes.length; l++)
+        {
+            minLevelOffsets[l] = offset;
+            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
+        }
+        this.regionLength = offset - regionOffset;
+    }
+
+    /**
+     * Bytes the trees need for a capacity and fan-out.
+     *
+     * @param capacity leaves in use.
+     * @param fanout   children per node.
+     * @return the region length, a multiple of the cache line.
+     */
+    public static long regionLength(final int capacity, final int fanout)
+    {
+        checkFanout(fanout);
+        long length = 0;
+        for (final int n : levelNodeCounts(capacity, fanout))
+        {
+            length += alignToCacheLine((long)n * Double.BYTES);
+        }
+        return 2 * length;
+    }
+
+    /**
+     * Checks a fan-out.
+     *
+     * @param fanout the candidate.
+     * @throws IllegalArgumentException unless a power of two in [2, 64].
+     */
+    public static void checkFanout(final int fanout)
+    {
+        if (fanout < 2 || fanout > 64 || Integer.bitCount(fanout) != 1)
+        {
+            throw new IllegalArgumentException("fanout must be a power of two in [2, 64]: fanout=" + fanout);
+        }
+    }
+
+    private static int[] levelNodeCounts(final int capacity, final int fanout)
+    {
+        final List<Integer> counts = new ArrayList<>();
+        int n = roundUp(capacity, fanout);
+        counts.add(n);
+        while (n > fanout)
+        {
+            n = roundUp(n / fanout, fanout);
+            counts.add(n);
+        }
+        counts.add(1);
+        final int[] result = new int[counts.size()];
+        for (int i = 0; i < result.length; i++)
+        {
+            result[i] = counts.get(result.length - 1 - i);
+        }
+        return result;
+    }
+
+    private static int roundUp(final int value, final int multiple)
+    {
+        return (int)(((long)value + multiple - 1) / multiple * multiple);
+    }
+
+    private static long alignToCacheLine(final long offset)
+    {
+        return (offset + FileHeaderDescriptor.CACHE_LINE_LENGTH - 1) & -FileHeaderDescriptor.CACHE_LINE_LENGTH;
+    }
+
+    /**
+     * Writes empty trees: every sum 0, every min +infinity.
+     */
+    public void clear()
+    {
+        for (int l = 0; l <= depth; l++)
+        {
+            segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
+            final long base = minLevelOffsets[l];
+            for (int j = 0; j < levelNodes[l]; j++)
+            {
+                segment.set(DOUBLE, base + (long)j * Double.BYTES, Double.POSITIVE_INFINITY);
+            }
+        }
+    }
+
+    /**
+     * Recomputes every internal node from the leaves, bottom up (after a reopen, whatever a crash left behind).
+     */
+    public void rebuild()
+    {
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            for (int j = 0; j < usedNodes[l]; j++)
+            {
+                recompute(l, j);
+            }
+        }
+    }
+
+    /**
+     * Sets one leaf and recomputes its ancestors.
+     *
+     * @param leaf the slot.
+     * @param mass the new mass, finite and {@code >= 0}.
+     */
+    public void set(final int leaf, final double mass)
+    {
+        final MemorySegment segment = this.segment;
+        segment.set(DOUBLE, sumLevelOffsets[depth] + (long)leaf * Double.BYTES, mass);
+        segment.set(DOUBLE, minLevelOffsets[depth] + (long)leaf * Double.BYTES, mass);
+        int node = leaf;
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            node >>>= fanoutShift;
+            recompute(l, node);
+        }
+    }
+
+    /**
+     * Sets the leaves {@code [from, to)} to one mass and recomputes their ancestors once each.
+     *
+     * @param from first slot.
+     * @param to   one past the last slot.
+     * @param mass the new mass.
+     */
+    public void setRange(final int from, final int to, final double mass)
+    {
+        if (from >= to)
+        {
+            return;
+        }
+        final MemorySegment segment = this.segment;
+        final long sumBase = sumLevelOffsets[depth];
+        final long minBase = minLevelOffsets[depth];
+        for (int leaf = from; leaf < to; leaf++)
+        {
+            segment.set(DOUBLE, sumBase + (long)leaf * Double.BYTES, mass);
+            segment.set(DOUBLE, minBase + (long)leaf * Double.BYTES, mass);
+        }
+        int first = from;
+        int last = to - 1;
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            first >>>= fanoutShift;
+            last >>>= fanoutShift;
+            for (int node = first; node <= last; node++)
+            {
+                recompute(l, node);
+            }
+        }
+    }
+
+    /**
+     * Recomputes node {@code node} of level {@code level} from its children in both trees.
+     */
+    private void recompute(final int level, final int node)
+    {
+        final long nodeOffset = (long)node << 3;
+        segment.set(DOUBLE, sumLevelOffsets[level] + nodeOffset, childSum(level, node));
+        segment.set(DOUBLE, minLevelOffsets[level] + nodeOffset, childMin(level, node));
+    }
+
+    private double childSum(final int level, final int node)
+    {
+        final MemorySegment segment = this.segment;
+        final long children = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
+        // Two interleaved accumulators shorten the add chain; the order is fixed so a rebuild reproduces it.
+        double even = 0.0;
+        double odd = 0.0;
+        for (int c = 0; c < fanout; c += 2)
+        {
+            even += segment.get(DOUBLE, children + ((long)c << 3));
+            odd += segment.get(DOUBLE, children + ((long)(c + 1) << 3));
+        }
+        return even + odd;
+    }
+
+    private double childMin(final int level, final int node)
+    {
+        final MemorySegment segment = this.segment;
+        final long children = minLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
+        double min = Double.POSITIVE_INFINITY;
+        for (int c = 0; c < fanout; c++)
+        {
+            min = Math.min(min, segment.get(DOUBLE, children + ((long)c << 3)));
+        }
+        return min;
+    }
+
+    /**
+     * The mass of one leaf.
+     *
+     * @param leaf the slot.
+     * @return its mass, 0 if never set.
+     */
+    public double leaf(final int leaf)
+    {
+        return segment.get(DOUBLE, sumLevelOffsets[depth] + (long)leaf * Double.BYTES);
+    }
+
+    /**
+     * The root of the sum tree.
+     *
+     * @return the total mass.
+     */
+    public double total()
+    {
+        return segment.get(DOUBLE, sumLevelOffsets[0]);
+    }
+
+    /**
+     * The root of the min tree.
+     *
+     * @return the smallest leaf mass set, +infinity if none.
+     */
+    public double minMass()
+    {
+        return segment.get(DOUBLE, minLevelOffsets[0]);
+    }
+
+    /**
+     * Descends the sum tree for each target mass (see {@link Kernels#descend}).
+     *
+     * @param kernels the kernels to run.
+     * @param targets target masses in {@code [0, total)}; overwritten.
+     * @param n       number of targets.
+     * @param outLeaf receives the chosen leaves.
+     * @param outMass receives their masses.
+     */
+    public void descend(
+        final Kernels kernels, final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
+    {
+        kernels.descend(segment, sumLevelOffsets, fanout, targets, n, outLeaf, outMass);
+    }
+
+    /**
+     * The number of levels below the root.
+     *
+     * @return the depth.
+     */
+    public int depth()
+    {
+        return depth;
+    }
+
+    /**
+     * Children per node.
+     *
+     * @return the fan-out.
+     */
+    public int fanout()
+    {
+        return fanout;
+    }
+
+    /**
+     * Bytes this tree pair occupies.
+     *
+     * @return the region length.
+     */
+    public long regionLength()
+    {
+        return regionLength;
+    }
+
+    /**
+     * The exact sum of every leaf, for drift checks: compensated (Neumaier) summation in leaf order.
+     *
+     * @return the sum of the leaves.
+     */
+    public double exactLeafSum()
+    {
+        double sum = 0.0;
+        double compensation = 0.0;
+        final long base = sumLevelOffsets[depth];
+        for (int j = 0; j < levelNodes[depth]; j++)
+        {
+            final double v = segment.get(DOUBLE, base + (long)j * Double.BYTES);
+            final double t = sum + v;
+            compensation += Math.abs(sum) >= Math.abs(v) ? (sum - t) + v : (v - t) + sum;
+            sum = t;
+        }
+        return sum + compensation;
+    }
+
+    /**
+     * Checks that every internal node equals the recomputation from its children (sum and min), for tests.
+     *
+     * @return {@code null} when consistent, else a description of the first bad node.
+     */
+    public String checkConsistency()
+    {
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            for (int j = 0; j < levelNodes[l]; j++)
+            {
+                if (j >= usedNodes[l])
+                {
+                    final double padSum = segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
+                    final double padMin = segment.get(DOUBLE, minLevelOffsets[l] + ((long)j << 3));
+                    if (padSum != 0.0 || padMin != Double.POSITIVE_INFINITY)
+                    {
+                        return "padding level=" + l + " node=" + j + " sum=" + padSum + " min=" + padMin;
+                    }
+                    continue;
+                }
+                final double storedSum = segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
+                final double storedMin = segment.get(DOUBLE, minLevelOffsets[l] + ((long)j << 3));
+                final double sum = childSum(l, j);
+                final double min = childMin(l, j);
+                if (storedSum != sum || storedMin != min || storedSum < 0.0)
+                {
+                    return "level=" + l + " node=" + j + " sum=" + storedSum + " expected=" + sum +
+                        " min=" + storedMin + " expectedMin=" + min;
+                }
+            }
+        }
+        return null;
+    }
+}
