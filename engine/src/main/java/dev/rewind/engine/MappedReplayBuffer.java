@@ -44,6 +44,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     private int nextSlot;
     private double maxMass;
     private double[] massScratch = new double[256];
+    private int[] slotScratch = new int[256];
     private Thread writerThread;
     private boolean closed;
 
@@ -67,7 +68,7 @@ final class MappedReplayBuffer implements ReplayBuffer
             schema.descriptor(), recordLength, capacity, fanout, priorityMode, alpha, eps));
         this.segment = file.segment();
         this.recordsOffset = file.recordsOffset();
-        this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout);
+        this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout, kernels);
         if (file.created())
         {
             if (null != trees)
@@ -243,7 +244,7 @@ final class MappedReplayBuffer implements ReplayBuffer
         }
         final int[] indices = batch.indices;
         final double[] masses = batch.masses;
-        trees.descend(kernels, targets, n, indices, masses);
+        trees.descend(targets, n, indices, masses);
         final double reference = WeightNormalization.GLOBAL_MIN == normalization ?
             trees.minMass() : kernels.min(masses, n);
         kernels.importanceWeights(masses, batch.weights, n, reference, beta);
@@ -355,6 +356,7 @@ final class MappedReplayBuffer implements ReplayBuffer
         if (massScratch.length < count)
         {
             massScratch = new double[count];
+            slotScratch = new int[count];
         }
         final double[] masses = massScratch;
         if (ReplayBufferBuilder.MODE_LAP == priorityMode)
@@ -368,7 +370,8 @@ final class MappedReplayBuffer implements ReplayBuffer
         final long published = writeSequence;
         final long oldest = oldestGeneration(published);
         final int oldestSlot = slotOf(oldest);
-        final PriorityTrees trees = this.trees;
+        // Keep the fresh entries (compacted in place, order preserved), then update the trees in one batch.
+        final int[] slots = slotScratch;
         double max = maxMass;
         int applied = 0;
         for (int i = 0; i < count; i++)
@@ -377,11 +380,13 @@ final class MappedReplayBuffer implements ReplayBuffer
             if (slot < published && generationOf(slot, oldest, oldestSlot) == generations[i])
             {
                 final double mass = masses[i];
-                trees.set(slot, mass);
+                slots[applied] = slot;
+                masses[applied] = mass;
                 max = Math.max(max, mass);
                 applied++;
             }
         }
+        trees.setAll(slots, masses, applied);
         if (max != maxMass)
         {
             maxMass = max;
@@ -401,6 +406,26 @@ final class MappedReplayBuffer implements ReplayBuffer
             throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
         }
         return null == trees ? 1.0 / size : trees.leaf(index) / trees.total();
+    }
+
+    @Override
+    public double priority(final int index)
+    {
+        final int size = size();
+        if (null == trees)
+        {
+            throw new IllegalStateException("buffer is not prioritized: it keeps no priorities");
+        }
+        if (0.0 == alpha)
+        {
+            throw new IllegalStateException("alpha is 0: every mass is 1 and the raw priority is not recoverable");
+        }
+        if (index < 0 || index >= size)
+        {
+            throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
+        }
+        final double raw = Math.pow(trees.leaf(index), 1.0 / alpha);
+        return ReplayBufferBuilder.MODE_LAP == priorityMode ? raw : Math.max(0.0, raw - eps);
     }
 
     @Override

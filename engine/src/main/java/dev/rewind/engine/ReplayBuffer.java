@@ -188,6 +188,24 @@ public interface ReplayBuffer extends AutoCloseable
     double probability(int index);
 
     /**
+     * The raw priority a slot holds now, recovered from its stored mass: {@code max(0, mass^(1/alpha) - eps)} for PER
+     * priorities and {@code mass^(1/alpha) = max(p, kappa)} for LAP priorities (a priority below the floor reads as
+     * kappa). A slot whose priority was never updated holds the running maximum mass, so it reads as the largest
+     * priority seen. Priority-Encouragement reads it to lift a goal's neighbours through {@link #updatePriorities}.
+     *
+     * @param index a slot in {@code [0, size())}.
+     * @return the raw priority, to rounding of {@code pow}.
+     * @throws IndexOutOfBoundsException if the index is not a stored slot.
+     * @throws IllegalStateException     if the buffer is uniform, or its alpha is 0 (every mass is 1 and the priority
+     *                                   is not recoverable), or it is closed.
+     * @throws UnsupportedOperationException if this implementation keeps no priorities to read back.
+     */
+    default double priority(final int index)
+    {
+        throw new UnsupportedOperationException("priority(int) is not supported by " + getClass().getName());
+    }
+
+    /**
      * Counters since this buffer was opened.
      *
      * @return a snapshot.

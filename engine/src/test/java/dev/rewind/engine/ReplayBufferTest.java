@@ -583,7 +583,7 @@ class ReplayBufferTest
             final double m = trees.leaf(slot);
             assertTrue(m > 0, "committed slot has positive mass");
             target[0] = prefix + m / 2;
-            trees.descend(Kernels.scalar(), target, 1, leaf, mass);
+            trees.descend(target, 1, leaf, mass);
             assertEquals(slot, leaf[0], "leaf reachable");
             prefix += m;
         }

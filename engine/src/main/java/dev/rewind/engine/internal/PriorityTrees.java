@@ -19,12 +19,16 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
  *
  * <p>Note to maintainers: an internal node is always recomputed from its children (never adjusted by a delta), so
  * the sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
- * floating-point sum of the current children in a fixed order. Single writer: only the writer thread calls the
+ * floating-point sum of the current children, computed by the same kernel every time (so a rebuild reproduces it). Single writer: only the writer thread calls the
  * mutators.
  */
 public final class PriorityTrees
 {
+    /** Levels with at most this many nodes deduplicate a batch's recomputations with a bitset. */
+    private static final int DEDUP_LEVEL_NODES = 4096;
+
     private final MemorySegment segment;
+    private final Kernels kernels;
     private final int fanout;
     private final int fanoutShift;
     private final int depth;
@@ -33,6 +37,8 @@ public final class PriorityTrees
     private final int[] levelNodes;
     private final int[] usedNodes;
     private final long regionLength;
+    private final long[][] dirty;
+    private int[] nodeScratch = new int[256];
 
     /**
      * Lays out the trees for a capacity; does not touch memory.
@@ -41,11 +47,15 @@ public final class PriorityTrees
      * @param regionOffset byte offset of the region, cache-line aligned.
      * @param capacity     number of leaves in use, at least 1.
      * @param fanout       children per node, a power of two from 2 to 64.
+     * @param kernels      the kernels that sum and search node children.
      */
-    public PriorityTrees(final MemorySegment segment, final long regionOffset, final int capacity, final int fanout)
+    public PriorityTrees(
+        final MemorySegment segment, final long regionOffset, final int capacity, final int fanout,
+        final Kernels kernels)
     {
         checkFanout(fanout);
         this.segment = segment;
+        this.kernels = kernels;
         this.fanout = fanout;
         this.fanoutShift = Integer.numberOfTrailingZeros(fanout);
         final int[] nodes = levelNodeCounts(capacity, fanout);
@@ -57,6 +67,14 @@ public final class PriorityTrees
         for (int l = depth - 1; l >= 0; l--)
         {
             usedNodes[l] = (usedNodes[l + 1] + fanout - 1) / fanout;
+        }
+        this.dirty = new long[nodes.length][];
+        for (int l = 0; l < depth; l++)
+        {
+            if (usedNodes[l] <= DEDUP_LEVEL_NODES)
+            {
+                dirty[l] = new long[(usedNodes[l] + 63) >>> 6];
+            }
         }
         this.sumLevelOffsets = new long[nodes.length];
         this.minLevelOffsets = new long[nodes.length];
@@ -185,6 +203,71 @@ public final class PriorityTrees
     }
 
     /**
+     * Sets many leaves, then recomputes their ancestors level by level: the cache misses of different leaves'
+     * paths overlap instead of forming one chain per leaf, and each node of the small upper levels is recomputed
+     * once however many of the leaves lie below it. A leaf named twice takes its last mass.
+     *
+     * @param leaves slots.
+     * @param masses their new masses, finite and {@code >= 0}.
+     * @param n      number of entries.
+     */
+    public void setAll(final int[] leaves, final double[] masses, final int n)
+    {
+        if (n <= 0)
+        {
+            return;
+        }
+        final MemorySegment segment = this.segment;
+        final long sumBase = sumLevelOffsets[depth];
+        final long minBase = minLevelOffsets[depth];
+        if (nodeScratch.length < n)
+        {
+            nodeScratch = new int[n];
+        }
+        final int[] nodes = nodeScratch;
+        for (int i = 0; i < n; i++)
+        {
+            final int leaf = leaves[i];
+            segment.set(DOUBLE, sumBase + ((long)leaf << 3), masses[i]);
+            segment.set(DOUBLE, minBase + ((long)leaf << 3), masses[i]);
+            nodes[i] = leaf;
+        }
+        // Level l is recomputed only after every node of level l + 1 below it: parents read final children.
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            final long[] bits = dirty[l];
+            if (null == bits)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    final int node = nodes[i] >>> fanoutShift;
+                    nodes[i] = node;
+                    recompute(l, node);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    final int node = nodes[i] >>> fanoutShift;
+                    nodes[i] = node;
+                    bits[node >>> 6] |= 1L << node;
+                }
+                for (int w = 0; w < bits.length; w++)
+                {
+                    long word = bits[w];
+                    while (0 != word)
+                    {
+                        recompute(l, (w << 6) + Long.numberOfTrailingZeros(word));
+                        word &= word - 1;
+                    }
+                    bits[w] = 0;
+                }
+            }
+        }
+    }
+
+    /**
      * Sets the leaves {@code [from, to)} to one mass and recomputes their ancestors once each.
      *
      * @param from first slot.
@@ -230,29 +313,12 @@ public final class PriorityTrees
 
     private double childSum(final int level, final int node)
     {
-        final MemorySegment segment = this.segment;
-        final long children = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
-        // Two interleaved accumulators shorten the add chain; the order is fixed so a rebuild reproduces it.
-        double even = 0.0;
-        double odd = 0.0;
-        for (int c = 0; c < fanout; c += 2)
-        {
-            even += segment.get(DOUBLE, children + ((long)c << 3));
-            odd += segment.get(DOUBLE, children + ((long)(c + 1) << 3));
-        }
-        return even + odd;
+        return kernels.sum(segment, sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3), fanout);
     }
 
     private double childMin(final int level, final int node)
     {
-        final MemorySegment segment = this.segment;
-        final long children = minLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
-        double min = Double.POSITIVE_INFINITY;
-        for (int c = 0; c < fanout; c++)
-        {
-            min = Math.min(min, segment.get(DOUBLE, children + ((long)c << 3)));
-        }
-        return min;
+        return kernels.min(segment, minLevelOffsets[level + 1] + ((long)node << fanoutShift << 3), fanout);
     }
 
     /**
@@ -289,14 +355,12 @@ public final class PriorityTrees
     /**
      * Descends the sum tree for each target mass (see {@link Kernels#descend}).
      *
-     * @param kernels the kernels to run.
      * @param targets target masses in {@code [0, total)}; overwritten.
      * @param n       number of targets.
      * @param outLeaf receives the chosen leaves.
      * @param outMass receives their masses.
      */
-    public void descend(
-        final Kernels kernels, final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
+    public void descend(final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
     {
         kernels.descend(segment, sumLevelOffsets, fanout, targets, n, outLeaf, outMass);
     }
