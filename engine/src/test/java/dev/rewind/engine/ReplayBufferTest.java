@@ -618,4 +618,54 @@ class ReplayBufferTest
             assertEquals(batches[0].weight(row), batches[1].weight(row), 1e-12);
         }
     }
+
+    /**
+     * A learner's steady state (stage, add, sample, read, update) allocates nothing: the thread's allocation counter
+     * may grow by at most 1 KiB over 20,000 rounds (far less than one byte per round; a single boxed value or slice
+     * per round would cost at least 320 KB).
+     */
+    @Test
+    void shouldAllocateNothingInTheSteadyState()
+    {
+        final ReplayBuffer buffer = track(ReplayBuffer.builder().schema(DQN).capacity(4096).prioritized().build());
+        final Transitions single = buffer.newTransitions(1);
+        final Transitions bulk = buffer.newTransitions(32);
+        final SampleBatch batch = buffer.newBatch(64);
+        final SplittableRandom rng = new SplittableRandom(1);
+        final float[] obs = {1, 2, 3, 4};
+        final float[] copied = new float[64 * 4];
+        final double[] priorities = new double[64];
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        long allocated = 0;
+        for (int phase = 0; phase < 2; phase++)
+        {
+            // Phase 0 warms up (JIT compilation, lazily grown scratch); phase 1 is measured.
+            final long before = threads.getCurrentThreadAllocatedBytes();
+            for (int round = 0; round < 20_000; round++)
+            {
+                single.clear().beginRow().put(OBS, obs).putInt(ACTION, round & 1).putFloat(REWARD, 1f)
+                    .put(NEXT_OBS, obs).putBool(DONE, false);
+                buffer.add(single);
+                if ((round & 15) == 0)
+                {
+                    bulk.clear();
+                    for (int r = 0; r < 32; r++)
+                    {
+                        bulk.beginRow().put(OBS, obs).putInt(ACTION, r);
+                    }
+                    buffer.add(bulk);
+                }
+                buffer.sample(batch, 0.4, rng);
+                batch.copyTo(OBS, copied);
+                for (int i = 0; i < 64; i++)
+                {
+                    priorities[i] = copied[i * 4] + batch.getFloat(REWARD, i, 0);
+                }
+                buffer.updatePriorities(batch, priorities);
+            }
+            allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        }
+        assertTrue(allocated <= 1024, "allocated " + allocated + " bytes in 20,000 steady-state rounds");
+    }
 }
