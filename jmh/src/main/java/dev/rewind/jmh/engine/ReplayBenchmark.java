@@ -62,6 +62,10 @@ public class ReplayBenchmark
 
         @Param({"dqn", "atari"})
         public String schema;
+
+        /** Priority-tree fan-out of the Rewind buffer (the baseline is binary). */
+        @Param({"8"})
+        public int fanout;
     }
 
     /** A full Rewind buffer with random priorities, and pre-drawn update batches. */
@@ -82,7 +86,8 @@ public class ReplayBenchmark
         public void setUp(final Params params)
         {
             final Schema schema = schema(params.schema);
-            buffer = ReplayBuffer.builder().schema(schema).capacity(params.capacity).prioritized(0.6, 1e-4).build();
+            buffer = ReplayBuffer.builder().schema(schema).capacity(params.capacity).prioritized(0.6, 1e-4)
+                .treeFanout(params.fanout).build();
             single = stage(buffer.newTransitions(1), schema, 1);
             bulk = stage(buffer.newTransitions(BATCH), schema, BATCH);
             for (long added = 0; added < params.capacity; added += BATCH)
