@@ -3,11 +3,11 @@ package dev.rewind.engine;
 import dev.rewind.engine.internal.FileHeaderDescriptor;
 import dev.rewind.engine.internal.PriorityTrees;
 import dev.rewind.engine.internal.RecordDescriptor;
+import dev.rewind.engine.internal.RecordRing;
 import dev.rewind.engine.internal.ReplayFile;
 import dev.rewind.kernels.Kernels;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.VarHandle;
 import java.nio.file.Path;
 import java.util.random.RandomGenerator;
 
@@ -39,8 +39,10 @@ final class MappedReplayBuffer implements ReplayBuffer
     private final MemorySegment segment;
     private final long recordsOffset;
     private final PriorityTrees trees;
+    private final RecordRing records;
 
     private long writeSequence;
+    private long publishedSequence;
     private int nextSlot;
     private double maxMass;
     private double[] massScratch = new double[256];
@@ -54,7 +56,8 @@ final class MappedReplayBuffer implements ReplayBuffer
 
     MappedReplayBuffer(
         final Schema schema, final int capacity, final int priorityMode, final double alpha, final double eps,
-        final int fanout, final WeightNormalization normalization, final Path path, final Kernels kernels)
+        final int fanout, final WeightNormalization normalization, final Path path, final boolean inMemory,
+        final Kernels kernels)
     {
         this.schema = schema;
         this.capacity = capacity;
@@ -64,10 +67,12 @@ final class MappedReplayBuffer implements ReplayBuffer
         this.eps = eps;
         this.normalization = normalization;
         this.kernels = kernels;
-        this.file = ReplayFile.openOrCreate(path, null == path, new ReplayFile.Layout(
-            schema.descriptor(), recordLength, capacity, fanout, priorityMode, alpha, eps));
+        final ReplayFile.Layout layout = new ReplayFile.Layout(
+            schema.descriptor(), recordLength, capacity, fanout, priorityMode, alpha, eps);
+        this.file = inMemory ? ReplayFile.inMemory(layout) : ReplayFile.openOrCreate(path, null == path, layout);
         this.segment = file.segment();
         this.recordsOffset = file.recordsOffset();
+        this.records = new RecordRing(segment, recordsOffset, recordLength, capacity);
         this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout, kernels);
         if (file.created())
         {
@@ -85,6 +90,7 @@ final class MappedReplayBuffer implements ReplayBuffer
             recover();
         }
         this.nextSlot = (int)(writeSequence % capacity);
+        this.publishedSequence = writeSequence;
     }
 
     /**
@@ -182,32 +188,31 @@ final class MappedReplayBuffer implements ReplayBuffer
             throw new IllegalArgumentException("transitions follow schema " + transitions.schema() +
                 ", buffer has " + schema);
         }
-        final MemorySegment segment = this.segment;
-        final MemorySegment rows = transitions.rows;
-        final int count = transitions.count();
+        final long first = append(transitions.rows, 0, transitions.count());
+        publish();
+        return first;
+    }
+
+    /**
+     * Writer only: commits staged rows into the ring (see {@link RecordRing#write}) without publishing them; their
+     * priorities and the write sequence wait for {@link #publish()}, so a writer draining many messages publishes
+     * once. Samplers never see an unpublished record: its slot is beyond the published size, or its commit word is
+     * newer than the generation the published write sequence implies.
+     *
+     * @param rows       staged rows in the record layout, commit words {@code BUSY}.
+     * @param rowsOffset byte offset of the first row.
+     * @param count      number of rows.
+     * @return the generation of the first row.
+     */
+    long append(final MemorySegment rows, final long rowsOffset, final int count)
+    {
         final long first = writeSequence;
         int slot = nextSlot;
         int done = 0;
         while (done < count)
         {
             final int run = Math.min(count - done, capacity - slot);
-            final long runOffset = recordsOffset + (long)slot * recordLength;
-            for (int k = 0; k < run; k++)
-            {
-                LONG_HANDLE.setOpaque(segment, runOffset + (long)k * recordLength, RecordDescriptor.BUSY);
-            }
-            // Busy marks before any payload byte: a reader that saw the old commit word re-checks it after copying.
-            VarHandle.storeStoreFence();
-            MemorySegment.copy(rows, (long)done * recordLength, segment, runOffset, (long)run * recordLength);
-            for (int k = 0; k < run; k++)
-            {
-                // Publishes the record: payload before commit word.
-                LONG_HANDLE.setRelease(segment, runOffset + (long)k * recordLength, first + done + k);
-            }
-            if (null != trees)
-            {
-                trees.setRange(slot, slot + run, maxMass);
-            }
+            records.write(slot, first + done, rows, rowsOffset + (long)done * recordLength, run);
             done += run;
             slot += run;
             if (slot == capacity)
@@ -217,9 +222,66 @@ final class MappedReplayBuffer implements ReplayBuffer
         }
         nextSlot = slot;
         writeSequence = first + count;
-        // Publishes the new records to samplers: commit words before the write sequence.
-        LONG_HANDLE.setRelease(segment, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET, writeSequence);
         return first;
+    }
+
+    /**
+     * Writer only: gives the records appended since the last publish the running maximum mass, then release-stores
+     * the write sequence into the header.
+     */
+    void publish()
+    {
+        final long from = publishedSequence;
+        final long to = writeSequence;
+        if (from == to)
+        {
+            return;
+        }
+        if (null != trees)
+        {
+            if (to - from >= capacity)
+            {
+                trees.setRange(0, capacity, maxMass);
+            }
+            else
+            {
+                final int fromSlot = slotOf(from);
+                final int toSlot = slotOf(to);
+                if (fromSlot < toSlot)
+                {
+                    trees.setRange(fromSlot, toSlot, maxMass);
+                }
+                else
+                {
+                    trees.setRange(fromSlot, capacity, maxMass);
+                    trees.setRange(0, toSlot, maxMass);
+                }
+            }
+        }
+        publishedSequence = to;
+        // Publishes the new records to samplers: commit words and tree leaves before the write sequence.
+        LONG_HANDLE.setRelease(segment, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET, to);
+    }
+
+    /**
+     * Hands the writer role to another thread (the concurrent front end does, under its writer token, which orders
+     * the hand-over).
+     *
+     * @param thread the new writer.
+     */
+    void bindWriter(final Thread thread)
+    {
+        writerThread = thread;
+    }
+
+    /**
+     * The record ring, for the concurrent front end.
+     *
+     * @return the ring.
+     */
+    RecordRing records()
+    {
+        return records;
     }
 
     @Override

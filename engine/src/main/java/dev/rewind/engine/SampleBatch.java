@@ -20,9 +20,13 @@ import static dev.rewind.engine.internal.RecordDescriptor.LONG;
  * {@link #generations()} and {@link #weights()} are the batch's own storage: valid in {@code [0, size())} until the
  * next sample into this batch, and not to be modified.
  *
- * <p>Field reads see the mapped record as it is now. With a buffer whose writer runs concurrently, a slot can be
- * overwritten after it was sampled; {@link ReplayBuffer#sample} hands out only committed records, and the copy
- * helpers of a concurrent buffer re-check the generation. Not thread-safe: one learner thread per batch.
+ * <h2>Zero-copy views and copies</h2>
+ * A batch filled by a single-threaded buffer, or by a {@link ConcurrentReplay} on its writer thread (embedded mode),
+ * reads its fields straight from the mapped records (zero-copy): valid until the writer next appends. A batch filled
+ * by a {@link ConcurrentReplay} on any other thread holds its own copy of every record, taken under the slot's
+ * sequence lock (the generation read before and after the copy matched, so no row is torn): every accessor
+ * ({@code get*}, {@code copyTo}, {@link #view}, {@link #isEpisodeEnd}) then reads that copy and stays valid, whatever
+ * the writer does, until the next sample into this batch. Not thread-safe: one learner thread per batch.
  */
 public final class SampleBatch
 {
@@ -41,6 +45,10 @@ public final class SampleBatch
     final double[] scratch;
     MemorySegment records;
     long recordsOffset;
+    /** Where each row's record is in {@link #records}: {@link #indices} (zero-copy) or row numbers (own copies). */
+    int[] recordIndex;
+    /** Copies and scratch for a concurrent buffer's learners; null until first needed. */
+    ConcurrentScratch concurrent;
     double totalMass;
     int size;
 
@@ -58,6 +66,7 @@ public final class SampleBatch
         this.weights = new double[capacity];
         this.masses = new double[capacity];
         this.scratch = new double[capacity];
+        this.recordIndex = indices;
     }
 
     /**
@@ -409,7 +418,7 @@ public final class SampleBatch
         {
             checkRow(row);
         }
-        return recordsOffset + (long)indices[row] * recordLength;
+        return recordsOffset + (long)recordIndex[row] * recordLength;
     }
 
     private void checkRow(final int row)

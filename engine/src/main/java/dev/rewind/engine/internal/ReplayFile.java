@@ -139,6 +139,29 @@ public final class ReplayFile implements AutoCloseable
         }
     }
 
+    /**
+     * Creates a buffer's memory without a file: native memory laid out like a replay file, freed by the garbage
+     * collector once unreachable (so a caller that never closes it leaks nothing). For tests, stress tests and
+     * buffers that need not survive the process.
+     *
+     * @param layout what the memory must hold.
+     * @return the region; {@link #path()} is null, {@link #created()} true, {@link #force()} does nothing.
+     */
+    public static ReplayFile inMemory(final Layout layout)
+    {
+        final byte[] schemaBytes = layout.schemaDescriptor().getBytes(StandardCharsets.UTF_8);
+        if (schemaBytes.length > SCHEMA_MAX_LENGTH)
+        {
+            throw new IllegalArgumentException("schema descriptor too long for the file header: " +
+                schemaBytes.length + " bytes, at most " + SCHEMA_MAX_LENGTH);
+        }
+        final MemorySegment segment = Arena.ofAuto().allocate(fileLength(layout), PAGE);
+        final ReplayFile replayFile = new ReplayFile(
+            null, false, null, segment, HEADER_LENGTH, recordsOffset(layout), true);
+        replayFile.writeHeader(layout, schemaBytes);
+        return replayFile;
+    }
+
     private static void verify(final Path file, final FileChannel channel, final Layout layout, final long length)
         throws IOException
     {
@@ -248,7 +271,7 @@ public final class ReplayFile implements AutoCloseable
     /**
      * Where the file is.
      *
-     * @return the path.
+     * @return the path, null for an in-memory region.
      */
     public Path path()
     {
@@ -256,19 +279,26 @@ public final class ReplayFile implements AutoCloseable
     }
 
     /**
-     * Writes dirty pages back to the file (msync).
+     * Writes dirty pages back to the file (msync); nothing for an in-memory region.
      */
     public void force()
     {
-        segment.force();
+        if (null != arena)
+        {
+            segment.force();
+        }
     }
 
     /**
-     * Unmaps, and deletes the file if it was temporary.
+     * Unmaps, and deletes the file if it was temporary. An in-memory region is left to the garbage collector.
      */
     @Override
     public void close()
     {
+        if (null == arena)
+        {
+            return;
+        }
         arena.close();
         if (deleteOnClose)
         {

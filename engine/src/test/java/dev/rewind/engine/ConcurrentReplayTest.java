@@ -1,0 +1,361 @@
+package dev.rewind.engine;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(60)
+class ConcurrentReplayTest
+{
+    static final Schema SCHEMA = Schema.builder().int64("seq").float32("obs", 6).int64("check").build();
+    static final Field SEQ = SCHEMA.field("seq");
+    static final Field OBS = SCHEMA.field("obs");
+    static final Field CHECK = SCHEMA.field("check");
+
+    private final List<ReplayBuffer> open = new ArrayList<>();
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void closeAll()
+    {
+        for (final ReplayBuffer buffer : open)
+        {
+            buffer.close();
+        }
+    }
+
+    private <T extends ReplayBuffer> T track(final T buffer)
+    {
+        open.add(buffer);
+        return buffer;
+    }
+
+    static Transitions stage(final Transitions t, final long seq)
+    {
+        final float[] obs = new float[6];
+        for (int i = 0; i < obs.length; i++)
+        {
+            obs[i] = seq + i;
+        }
+        t.beginRow().putLong(SEQ, seq).put(OBS, obs).putLong(CHECK, ~seq);
+        return t;
+    }
+
+    static void assertIntact(final SampleBatch batch, final int row)
+    {
+        final long seq = batch.getLong(SEQ, row, 0);
+        for (int i = 0; i < 6; i++)
+        {
+            assertEquals((float)(seq + i), batch.getFloat(OBS, row, i), "row " + row + " element " + i);
+        }
+        assertEquals(~seq, batch.getLong(CHECK, row, 0), "row " + row);
+        assertEquals(seq, batch.generations()[row], "generation of row " + row);
+    }
+
+    private static ReplayBufferBuilder builder(final int capacity)
+    {
+        return ReplayBuffer.builder().schema(SCHEMA).capacity(capacity).prioritized(0.6, 1e-4).inMemory();
+    }
+
+    @Test
+    void shouldPublishQueuedRowsOnlyWhenTheWriterWorks()
+    {
+        final ConcurrentReplay replay = track(builder(16).embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(3);
+        stage(stage(stage(t, 0), 1), 2);
+        assertEquals(3, replay.tryAdd(t));
+        assertEquals(0, replay.size());
+        assertEquals(1, replay.doWork());
+        assertEquals(3, replay.size());
+        assertTrue(replay.awaitPublished(1, TimeUnit.SECONDS));
+
+        // The caller of doWork() is now the writer: its adds append directly and return the generation.
+        t.clear();
+        stage(t, 3);
+        assertEquals(3, replay.add(t));
+        assertEquals(4, replay.size());
+        final SampleBatch batch = replay.sample(replay.newBatch(4), 0.4, new SplittableRandom(1));
+        for (int row = 0; row < 4; row++)
+        {
+            assertIntact(batch, row);
+        }
+    }
+
+    @Test
+    void shouldReturnBackPressureWhenTheIngestRingIsFullAndLoseNothing()
+    {
+        final ConcurrentReplay replay = track(builder(1000).embeddedWriter().ingestRingLength(1024).buildConcurrent());
+        final Transitions t = replay.newTransitions(1);
+        long accepted = 0;
+        int result;
+        while ((result = replay.tryAdd(stage(t.clear(), accepted))) > 0)
+        {
+            accepted += result;
+        }
+        assertEquals(ConcurrentReplay.BACK_PRESSURED, result);
+        assertEquals(1, replay.statistics().backPressureEvents());
+        assertTrue(accepted > 0);
+        while (replay.doWork() > 0)
+        {
+            // drain
+        }
+        assertEquals(accepted, replay.writeSequence());
+        final int[] slots = new int[(int)accepted];
+        for (int i = 0; i < slots.length; i++)
+        {
+            slots[i] = i;
+        }
+        final SampleBatch batch = replay.fetch(replay.newBatch(slots.length), slots, slots.length);
+        for (int row = 0; row < slots.length; row++)
+        {
+            assertIntact(batch, row);
+        }
+    }
+
+    @Test
+    void shouldDropQueuedUpdatesWhoseSlotWasOverwritten() throws Exception
+    {
+        final ConcurrentReplay replay = track(builder(4).embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(4);
+        for (int i = 0; i < 4; i++)
+        {
+            stage(t, i);
+        }
+        replay.add(t);
+        replay.doWork();
+
+        // A learner on another thread samples, then queues its update; meanwhile the writer overwrites two slots.
+        final SampleBatch batch = replay.newBatch(4);
+        final Thread learner = new Thread(() -> replay.sample(batch, 0.4, new SplittableRandom(7)));
+        learner.start();
+        learner.join();
+        t.clear();
+        stage(stage(t, 4), 5);
+        replay.add(t);
+        final long[] sampled = batch.generations().clone();
+        final AtomicReference<Integer> queued = new AtomicReference<>();
+        final Thread sender = new Thread(() -> queued.set(replay.updatePriorities(batch, new double[]{0.5, 0.5, 0.5, 0.5})));
+        sender.start();
+        sender.join();
+        assertEquals(4, queued.get());
+        replay.doWork();
+        long stale = 0;
+        for (final long generation : sampled)
+        {
+            stale += generation < 2 ? 1 : 0;
+        }
+        final ReplayBuffer.Statistics stats = replay.statistics();
+        assertEquals(stale, stats.staleUpdatesDropped());
+        assertEquals(4 - stale, stats.priorityUpdates());
+        // The new occupants of slots 0 and 1 kept the maximum priority.
+        assertEquals(replay.priority(0), replay.priority(1), 1e-12);
+    }
+
+    @Test
+    void shouldApplyOneLearnersUpdatesInTheOrderSent() throws Exception
+    {
+        final ConcurrentReplay replay = track(builder(8).embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(8);
+        for (int i = 0; i < 8; i++)
+        {
+            stage(t, i);
+        }
+        replay.add(t);
+        replay.doWork();
+        final Thread learner = new Thread(() ->
+        {
+            for (int k = 1; k <= 100; k++)
+            {
+                replay.updatePriorities(new int[]{3}, new long[]{3}, new double[]{k}, 1);
+            }
+        });
+        learner.start();
+        learner.join();
+        while (replay.doWork() > 0)
+        {
+            // drain
+        }
+        assertEquals(100.0, replay.priority(3), 1e-9);
+        assertEquals(100, replay.statistics().priorityUpdates());
+    }
+
+    @Test
+    void shouldCheckUpdatesOnTheLearnersThreadBeforeQueueing()
+    {
+        final ConcurrentReplay replay = track(builder(8).embeddedWriter().buildConcurrent());
+        assertThrows(IllegalArgumentException.class,
+            () -> replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{Double.NaN}, 1));
+        assertThrows(IndexOutOfBoundsException.class,
+            () -> replay.updatePriorities(new int[]{8}, new long[]{0}, new double[]{1}, 1));
+        assertEquals(0, replay.doWork());
+    }
+
+    @Test
+    void shouldHoldSamplesBackUntilTheMinimumSizeAndKeepTheRatio()
+    {
+        final ConcurrentReplay replay = track(builder(1000).embeddedWriter()
+            .minSizeToSample(10).samplesPerInsert(2.0, 8.0).buildConcurrent());
+        final Transitions t = replay.newTransitions(1);
+        final SampleBatch batch = replay.newBatch(4);
+        final SplittableRandom rng = new SplittableRandom(3);
+        long seq = 0;
+        for (; seq < 9; seq++)
+        {
+            assertEquals(1, replay.tryAdd(stage(t.clear(), seq)));
+        }
+        replay.doWork();
+        assertFalse(replay.trySample(batch, 0.4, rng), "below the minimum size");
+        assertEquals(1, replay.tryAdd(stage(t.clear(), seq++)));
+        replay.doWork();
+        // diff = 10 * 2 - 0 = 20 = spi * minSize; a batch of 4 takes it to 16 >= 20 - 8.
+        assertTrue(replay.trySample(batch, 0.4, rng));
+        assertTrue(replay.trySample(batch, 0.4, rng));
+        assertFalse(replay.trySample(batch, 0.4, rng), "12 - 4 < 12: too many samples per insert");
+        // Inserts run ahead until diff would exceed 28.
+        int inserted = 0;
+        while (replay.tryAdd(stage(t.clear(), seq)) > 0)
+        {
+            seq++;
+            inserted++;
+        }
+        assertEquals(8, inserted);
+        assertEquals(ConcurrentReplay.RATE_LIMITED, replay.tryAdd(stage(t.clear(), seq)));
+        replay.doWork();
+        assertTrue(replay.trySample(batch, 0.4, rng));
+        assertThrows(IllegalArgumentException.class, () -> replay.trySample(replay.newBatch(15), 0.4, rng),
+            "2 * 8 < 15 + 2: could never be sampled");
+        assertEquals(12, replay.statistics().samples());
+    }
+
+    @Test
+    void shouldDrainAcceptedRowsOnCloseAndFindThemOnReopen()
+    {
+        final Path file = dir.resolve("drain.replay");
+        final long rows = 50_000;
+        try (ConcurrentReplay replay = ReplayBuffer.builder().schema(SCHEMA).capacity(4096).prioritized()
+            .mapped(file).buildConcurrent())
+        {
+            final Transitions t = replay.newTransitions(1);
+            for (long seq = 0; seq < rows; seq++)
+            {
+                replay.add(stage(t.clear(), seq));
+            }
+        }
+        try (ReplayBuffer reopened = ReplayBuffer.builder().schema(SCHEMA).capacity(4096).prioritized()
+            .mapped(file).build())
+        {
+            assertEquals(rows, reopened.writeSequence());
+            final int[] slots = {0, 1, 4095};
+            final SampleBatch batch = reopened.fetch(reopened.newBatch(3), slots, 3);
+            for (int row = 0; row < 3; row++)
+            {
+                assertIntact(batch, row);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseProducersAndLearnersAfterClose()
+    {
+        final ConcurrentReplay replay = builder(8).buildConcurrent();
+        replay.close();
+        replay.close();
+        final Transitions t = replay.newTransitions(1);
+        stage(t, 0);
+        assertThrows(IllegalStateException.class, () -> replay.tryAdd(t));
+        assertThrows(IllegalStateException.class, () -> replay.sample(replay.newBatch(1), 0.4, new SplittableRandom()));
+    }
+
+    @Test
+    void shouldNeverHandOutATornRowWhileTheAgentWriterOverwrites() throws Exception
+    {
+        // A small ring lapped continuously: most sampled slots are rewritten while learners copy them.
+        final ConcurrentReplay replay = track(builder(64).buildConcurrent());
+        final AtomicBoolean stop = new AtomicBoolean();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread producer = new Thread(() ->
+        {
+            final Transitions t = replay.newTransitions(4);
+            long seq = 0;
+            while (!stop.get())
+            {
+                t.clear();
+                for (int r = 0; r < 4; r++)
+                {
+                    stage(t, seq + r);
+                }
+                if (replay.tryAdd(t) > 0)
+                {
+                    seq += 4;
+                }
+            }
+        });
+        producer.start();
+        while (replay.writeSequence() < 64)
+        {
+            Thread.onSpinWait();
+        }
+        final Thread[] learners = new Thread[2];
+        for (int l = 0; l < learners.length; l++)
+        {
+            final int id = l;
+            learners[l] = new Thread(() ->
+            {
+                try
+                {
+                    final SampleBatch batch = replay.newBatch(32);
+                    final SplittableRandom rng = new SplittableRandom(id);
+                    final double[] priorities = new double[32];
+                    for (int k = 0; k < 2_000; k++)
+                    {
+                        replay.sample(batch, 0.4, rng);
+                        for (int row = 0; row < batch.size(); row++)
+                        {
+                            assertIntact(batch, row);
+                            assertTrue(batch.weights()[row] <= 1.0 && batch.weights()[row] > 0.0);
+                            priorities[row] = rng.nextDouble();
+                        }
+                        replay.updatePriorities(batch, priorities);
+                        final SampleBatch uniform = replay.sampleUniform(batch, rng);
+                        for (int row = 0; row < uniform.size(); row++)
+                        {
+                            assertIntact(uniform, row);
+                        }
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    failure.compareAndSet(null, ex);
+                }
+            });
+            learners[l].start();
+        }
+        for (final Thread learner : learners)
+        {
+            learner.join();
+        }
+        stop.set(true);
+        producer.join();
+        assertNull(failure.get());
+        final ReplayBuffer.Statistics stats = replay.statistics();
+        assertEquals(2 * 2_000 * 2 * 32, stats.samples());
+        assertTrue(stats.inserts() > 64);
+    }
+}
