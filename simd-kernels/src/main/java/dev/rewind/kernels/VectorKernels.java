@@ -175,19 +175,47 @@ public final class VectorKernels implements Kernels
     private static double extremum(final double[] values, final int n, final VectorOperators.Associative op)
     {
         final boolean isMin = VectorOperators.MIN == op;
-        final int bound2 = n & -(2 * DL);
+        final int bound8 = n & -(8 * DL);
+        final int bound = D.loopBound(n);
         int i = 0;
         double result = values[0];
-        if (bound2 > 0)
+        if (bound > 0)
         {
+            // Java-semantics min/max on doubles is a multi-instruction sequence with a long latency: eight
+            // independent chains keep the core busy on long runs.
             DoubleVector a0 = DoubleVector.fromArray(D, values, 0);
-            DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
-            for (i = 2 * DL; i < bound2; i += 2 * DL)
+            if (bound8 > 0)
+            {
+                DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
+                DoubleVector a2 = DoubleVector.fromArray(D, values, 2 * DL);
+                DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL);
+                DoubleVector a4 = DoubleVector.fromArray(D, values, 4 * DL);
+                DoubleVector a5 = DoubleVector.fromArray(D, values, 5 * DL);
+                DoubleVector a6 = DoubleVector.fromArray(D, values, 6 * DL);
+                DoubleVector a7 = DoubleVector.fromArray(D, values, 7 * DL);
+                for (i = 8 * DL; i < bound8; i += 8 * DL)
+                {
+                    a0 = a0.lanewise(op, DoubleVector.fromArray(D, values, i));
+                    a1 = a1.lanewise(op, DoubleVector.fromArray(D, values, i + DL));
+                    a2 = a2.lanewise(op, DoubleVector.fromArray(D, values, i + 2 * DL));
+                    a3 = a3.lanewise(op, DoubleVector.fromArray(D, values, i + 3 * DL));
+                    a4 = a4.lanewise(op, DoubleVector.fromArray(D, values, i + 4 * DL));
+                    a5 = a5.lanewise(op, DoubleVector.fromArray(D, values, i + 5 * DL));
+                    a6 = a6.lanewise(op, DoubleVector.fromArray(D, values, i + 6 * DL));
+                    a7 = a7.lanewise(op, DoubleVector.fromArray(D, values, i + 7 * DL));
+                }
+                a0 = a0.lanewise(op, a1).lanewise(op, a2.lanewise(op, a3))
+                    .lanewise(op, a4.lanewise(op, a5).lanewise(op, a6.lanewise(op, a7)));
+            }
+            else
+            {
+                i = DL;
+            }
+            for (; i < bound; i += DL)
             {
                 a0 = a0.lanewise(op, DoubleVector.fromArray(D, values, i));
-                a1 = a1.lanewise(op, DoubleVector.fromArray(D, values, i + DL));
             }
-            result = a0.lanewise(op, a1).reduceLanes(op);
+            result = a0.reduceLanes(op);
         }
         for (; i < n; i++)
         {
@@ -363,51 +391,99 @@ public final class VectorKernels implements Kernels
         {
             outLeaf[i] = 0;
         }
-        final boolean narrow = fanout < DL;
-        final VectorMask<Double> live = D.indexInRange(0, Math.min(fanout, DL));
         // Level by level: the loads of one level for all targets are independent, so they overlap in the core.
         for (int level = 1; level <= depth; level++)
         {
-            final long levelOffset = levelOffsets[level];
-            for (int i = 0; i < n; i++)
+            if (fanout <= DL)
             {
-                final int first = outLeaf[i] << shift;
-                final long nodeOffset = levelOffset + ((long)first << 3);
-                final double target = targets[i];
-                int chosen = -1;
-                double before = 0.0;
-                DoubleVector carry = DoubleVector.zero(D);
-                for (int base = 0; base < fanout; base += DL)
-                {
-                    final long at = nodeOffset + ((long)base << 3);
-                    final DoubleVector mass = narrow ?
-                        DoubleVector.fromMemorySegment(D, tree, at, LE, live) :
-                        DoubleVector.fromMemorySegment(D, tree, at, LE);
-                    final DoubleVector prefix = inclusiveScan(mass).add(carry);
-                    final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
-                        .and(mass.compare(VectorOperators.GT, 0.0));
-                    if (hit.anyTrue())
-                    {
-                        final int lane = hit.firstTrue();
-                        chosen = base + lane;
-                        before = 0 == lane ? carry.lane(0) : prefix.lane(lane - 1);
-                        break;
-                    }
-                    carry = prefix.rearrange(LAST_LANE);
-                }
-                if (chosen < 0)
-                {
-                    chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-                    before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
-                }
-                targets[i] = Math.max(target - before, 0.0);
-                outLeaf[i] = first + chosen;
+                descendLevelOneVector(tree, levelOffsets[level], fanout, shift, targets, n, outLeaf);
+            }
+            else
+            {
+                descendLevelWide(tree, levelOffsets[level], fanout, shift, targets, n, outLeaf);
             }
         }
         final long leafOffset = levelOffsets[depth];
         for (int i = 0; i < n; i++)
         {
             outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
+        }
+    }
+
+    /**
+     * One level when a node's children fit one vector (masked load when there are fewer children than lanes).
+     */
+    private static void descendLevelOneVector(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
+        final int n, final int[] outLeaf)
+    {
+        final boolean narrow = fanout < DL;
+        final VectorMask<Double> live = D.indexInRange(0, fanout);
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long nodeOffset = levelOffset + ((long)first << 3);
+            final double target = targets[i];
+            final DoubleVector mass = narrow ?
+                DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE, live) :
+                DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE);
+            final DoubleVector prefix = inclusiveScan(mass);
+            final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
+                .and(mass.compare(VectorOperators.GT, 0.0));
+            final int chosen;
+            final double before;
+            if (hit.anyTrue())
+            {
+                chosen = hit.firstTrue();
+                before = 0 == chosen ? 0.0 : prefix.lane(chosen - 1);
+            }
+            else
+            {
+                chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
+                before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
+            }
+            targets[i] = Math.max(target - before, 0.0);
+            outLeaf[i] = first + chosen;
+        }
+    }
+
+    /**
+     * One level when a node's children span several vectors: scan each, carrying the running total.
+     */
+    private static void descendLevelWide(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
+        final int n, final int[] outLeaf)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long nodeOffset = levelOffset + ((long)first << 3);
+            final double target = targets[i];
+            int chosen = -1;
+            double before = 0.0;
+            DoubleVector carry = DoubleVector.zero(D);
+            for (int base = 0; base < fanout; base += DL)
+            {
+                final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
+                final DoubleVector prefix = inclusiveScan(mass).add(carry);
+                final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
+                    .and(mass.compare(VectorOperators.GT, 0.0));
+                if (hit.anyTrue())
+                {
+                    final int lane = hit.firstTrue();
+                    chosen = base + lane;
+                    before = 0 == lane ? carry.lane(0) : prefix.lane(lane - 1);
+                    break;
+                }
+                carry = prefix.rearrange(LAST_LANE);
+            }
+            if (chosen < 0)
+            {
+                chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
+                before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
+            }
+            targets[i] = Math.max(target - before, 0.0);
+            outLeaf[i] = first + chosen;
         }
     }
 
@@ -776,6 +852,12 @@ public final class VectorKernels implements Kernels
     // ---------------------------------------------------------------------------------------------------------
 
     /**
+     * Rows of fewer modes than lanes run the scalar loops: with one partial vector per row, the masked loads and the
+     * per-row reductions cost more than they save (measured: twice slower at 7 modes with 8 lanes).
+     */
+    private static final Kernels SHORT_ROWS = ScalarKernels.INSTANCE;
+
+    /**
      * Sum of squares of {@code a[from .. from + n)} with one vector accumulator and a masked tail.
      */
     private static double sumOfSquares(final double[] a, final int from, final int n)
@@ -816,6 +898,11 @@ public final class VectorKernels implements Kernels
     @Override
     public void confusion(final double[] attention, final int rows, final int clusters, final double[] out)
     {
+        if (clusters < DL)
+        {
+            SHORT_ROWS.confusion(attention, rows, clusters, out);
+            return;
+        }
         ScalarKernels.checkAttention(attention, rows, clusters);
         Checks.fits("out", out.length, rows);
         for (int t = 0; t < rows; t++)
@@ -828,6 +915,11 @@ public final class VectorKernels implements Kernels
     public void contribution(
         final double[] attention, final int rows, final int clusters, final double[] confusion, final double[] out)
     {
+        if (clusters < DL)
+        {
+            SHORT_ROWS.contribution(attention, rows, clusters, confusion, out);
+            return;
+        }
         ScalarKernels.checkAttention(attention, rows, clusters);
         Checks.positive("rows", rows);
         Checks.fits("confusion", confusion.length, rows);
@@ -856,6 +948,11 @@ public final class VectorKernels implements Kernels
         final double[] attention, final int rows, final int clusters, final double k1, final double k2,
         final double[] confusionOut, final double[] contributionOut, final double[] gradOut)
     {
+        if (clusters < DL)
+        {
+            return SHORT_ROWS.confusionContributionLoss(attention, rows, clusters, k1, k2, confusionOut,
+                contributionOut, gradOut);
+        }
         ScalarKernels.checkLoss(attention, rows, clusters, k1, k2, confusionOut, contributionOut, gradOut);
         for (int t = 0; t < rows; t++)
         {
