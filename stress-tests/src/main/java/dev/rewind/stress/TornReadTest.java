@@ -1,0 +1,139 @@
+package dev.rewind.stress;
+
+import dev.rewind.engine.internal.RecordDescriptor;
+import dev.rewind.engine.internal.RecordRing;
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.JJJJ_Result;
+
+import java.lang.foreign.MemorySegment;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+/**
+ * The torn-read guard: the writer overwrites a record (busy mark, fence, payload, release of the new generation)
+ * while a reader copies it under the sequence lock ({@link RecordRing#copyOut}: generation before, copy, load-load
+ * fence, generation after). A copy that is kept is always one whole record; a copy that overlapped the overwrite
+ * is refused (the sampler draws again).
+ *
+ * <p>Observed with {@code -m quick} (counts in docs/CONCURRENCY.md):
+ * <pre>
+ * Overwrite:  0, 1, 100, 107   ACCEPTABLE             the old record, copied whole
+ *             1, 1, 200, 207   ACCEPTABLE             the new record, copied whole
+ *             0, 0, -1, -1     ACCEPTABLE_INTERESTING overwrite detected, copy refused
+ * Fetch:      0, 1, 100, 107   ACCEPTABLE
+ *             1, 1, 200, 207   ACCEPTABLE
+ *            -1, 0, -1, -1     ACCEPTABLE_INTERESTING slot busy
+ *             0, 0, -1, -1     ACCEPTABLE_INTERESTING overwrite detected
+ * </pre>
+ */
+public final class TornReadTest
+{
+    private TornReadTest()
+    {
+    }
+
+    /** One-slot ring holding generation 0, published; the writer will overwrite it with generation 1. */
+    abstract static class OneSlot
+    {
+        final MemorySegment segment = Segments.ringSegment(1);
+        final RecordRing ring = Segments.ring(segment, 1);
+        final MemorySegment next = Segments.staged(1, 200);
+        final MemorySegment copy = Segments.allocate(Segments.RECORD_LENGTH);
+
+        OneSlot()
+        {
+            ring.write(0, 0, Segments.staged(1, 100), 0, 1);
+            Segments.publish(segment, 1);
+        }
+
+        /** The writer's operation: overwrite slot 0 with generation 1, then publish write sequence 2. */
+        void overwrite()
+        {
+            ring.write(0, 1, next, 0, 1);
+            Segments.publish(segment, 2);
+        }
+
+        void copy(final long generation, final JJJJ_Result r)
+        {
+            r.r1 = generation;
+            if (ring.copyOut(0, generation, copy, 0))
+            {
+                r.r2 = 1;
+                r.r3 = Segments.payload(copy, 0, 0);
+                r.r4 = Segments.payload(copy, 0, Segments.PAYLOAD_LONGS - 1);
+            }
+            else
+            {
+                r.r2 = 0;
+                r.r3 = -1;
+                r.r4 = -1;
+            }
+        }
+    }
+
+    /** The sampler's path: the generation it expects comes from the published write sequence. */
+    @JCStressTest
+    @Outcome(id = "0, 1, 100, 107", expect = ACCEPTABLE, desc = "The old record, copied whole before the overwrite.")
+    @Outcome(id = "1, 1, 200, 207", expect = ACCEPTABLE, desc = "The new record, copied whole after publication.")
+    @Outcome(id = "0, 0, -1, -1", expect = ACCEPTABLE_INTERESTING,
+        desc = "The overwrite overlapped the copy: refused, the sampler draws again.")
+    @Outcome(expect = FORBIDDEN, desc = "A torn copy kept, or a published record refused.")
+    @State
+    public static class Overwrite extends OneSlot
+    {
+        /** The writer: overwrite slot 0 with generation 1, then publish. */
+        @Actor
+        public void writer()
+        {
+            overwrite();
+        }
+
+        /** A sampler: expected generation {@code published - 1} (capacity 1), then the guarded copy. */
+        @Actor
+        public void sampler(final JJJJ_Result r)
+        {
+            copy(Segments.acquirePublished(segment) - 1, r);
+        }
+    }
+
+    /** The fetch path: the generation expected is whatever the commit word holds when the read starts. */
+    @JCStressTest
+    @Outcome(id = "0, 1, 100, 107", expect = ACCEPTABLE, desc = "The old record, copied whole.")
+    @Outcome(id = "1, 1, 200, 207", expect = ACCEPTABLE, desc = "The new record, copied whole.")
+    @Outcome(id = "-1, 0, -1, -1", expect = ACCEPTABLE_INTERESTING,
+        desc = "The slot was busy when read: fetch waits and tries again.")
+    @Outcome(id = "0, 0, -1, -1", expect = ACCEPTABLE_INTERESTING,
+        desc = "The overwrite began during the copy: refused, fetch tries again.")
+    @Outcome(expect = FORBIDDEN, desc = "A torn copy kept.")
+    @State
+    public static class Fetch extends OneSlot
+    {
+        /** The writer: overwrite slot 0 with generation 1, then publish. */
+        @Actor
+        public void writer()
+        {
+            overwrite();
+        }
+
+        /** A reader: the commit word's generation, then the guarded copy. */
+        @Actor
+        public void reader(final JJJJ_Result r)
+        {
+            final long generation = ring.commitWordAcquire(0);
+            if (RecordDescriptor.BUSY == generation)
+            {
+                r.r1 = -1;
+                r.r2 = 0;
+                r.r3 = -1;
+                r.r4 = -1;
+                return;
+            }
+            copy(generation, r);
+        }
+    }
+}
