@@ -53,8 +53,6 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     /** Ring messages the writer reads per duty cycle from each ring, bounding the latency of publication. */
     static final int INSERT_READ_LIMIT = 1024;
     static final int UPDATE_READ_LIMIT = 64;
-    /** Failed draws of one row after which a learner re-reads the published write sequence. */
-    static final int REFRESH_INTERVAL = 16;
     /** Failed draws of one row after which a sample gives up (a writer lapping the whole ring for that long). */
     static final int REDRAW_LIMIT = 1 << 20;
     /** Bytes per queued priority update: generation, priority, slot. */
@@ -630,7 +628,10 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
      * Stratified prioritized draw against trees the writer may be changing. Each target descends through nodes that
      * may mix old and new values; the descent still ends on a leaf of the tree with a mass read from it ({@code >= 0},
      * 8-byte loads do not tear). A leaf at or beyond the published size (set by the writer before publication), a
-     * leaf of zero mass, or a record that fails its sequence lock is drawn again in the same stratum.
+     * leaf of zero mass, or a record that is busy, newer than the published write sequence, or rewritten during its
+     * copy ({@link RecordRing#copyPublished}) is drawn again in the same stratum, after re-reading the write
+     * sequence. The generation returned is the one the record carried, so an update sent for it is stale only if the
+     * slot is overwritten after the copy.
      *
      * @return the total mass the strata were cut from.
      */
@@ -660,8 +661,6 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
 
         long snapshot = published;
         int size = (int)Math.min(snapshot, capacity);
-        long oldest = Math.max(0, snapshot - capacity);
-        int oldestSlot = (int)(oldest % capacity);
         double batchMin = Double.POSITIVE_INFINITY;
         for (int i = 0; i < n; i++)
         {
@@ -671,8 +670,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             {
                 if (slot < size && mass > 0.0)
                 {
-                    final long generation = generationOf(slot, oldest, oldestSlot);
-                    if (records.copyOut(slot, generation, copies, (long)i * recordLength))
+                    final long generation = records.copyPublished(slot, snapshot, copies, (long)i * recordLength);
+                    if (RecordRing.NONE != generation)
                     {
                         indices[i] = slot;
                         masses[i] = mass;
@@ -685,13 +684,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                     throw new IllegalStateException("no stable committed record with positive mass found in " +
                         REDRAW_LIMIT + " draws: size=" + size);
                 }
-                if (0 == attempt % REFRESH_INTERVAL)
-                {
-                    snapshot = acquirePublished();
-                    size = (int)Math.min(snapshot, capacity);
-                    oldest = Math.max(0, snapshot - capacity);
-                    oldestSlot = (int)(oldest % capacity);
-                }
+                // The tree or the record may be newer than our snapshot: catch up before drawing again.
+                snapshot = acquirePublished();
+                size = (int)Math.min(snapshot, capacity);
                 scratch.target[0] = (i + rng.nextDouble()) * stratum;
                 trees.descend(scratch.target, 1, scratch.leaf, scratch.mass);
                 slot = scratch.leaf[0];
@@ -723,15 +718,13 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         final long[] generations = batch.generations;
         long snapshot = published;
         int size = (int)Math.min(snapshot, capacity);
-        long oldest = Math.max(0, snapshot - capacity);
-        int oldestSlot = (int)(oldest % capacity);
         for (int i = 0; i < n; i++)
         {
             for (int attempt = 1; ; attempt++)
             {
                 final int slot = rng.nextInt(size);
-                final long generation = generationOf(slot, oldest, oldestSlot);
-                if (records.copyOut(slot, generation, copies, (long)i * recordLength))
+                final long generation = records.copyPublished(slot, snapshot, copies, (long)i * recordLength);
+                if (RecordRing.NONE != generation)
                 {
                     indices[i] = slot;
                     generations[i] = generation;
@@ -742,13 +735,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                     throw new IllegalStateException("no stable committed record found in " + REDRAW_LIMIT +
                         " draws: size=" + size);
                 }
-                if (0 == attempt % REFRESH_INTERVAL)
-                {
-                    snapshot = acquirePublished();
-                    size = (int)Math.min(snapshot, capacity);
-                    oldest = Math.max(0, snapshot - capacity);
-                    oldestSlot = (int)(oldest % capacity);
-                }
+                snapshot = acquirePublished();
+                size = (int)Math.min(snapshot, capacity);
             }
             batch.weights[i] = 1.0;
             batch.masses[i] = 1.0;
@@ -802,9 +790,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             // Whatever generation the slot holds once it is stable and published.
             for (int attempt = 0; ; attempt++)
             {
-                final long generation = records.commitWordAcquire(slot);
-                if (RecordDescriptor.BUSY != generation && generation < acquirePublished() &&
-                    records.copyOut(slot, generation, scratch.copies, (long)i * recordLength))
+                final long generation = records.copyPublished(slot, acquirePublished(), scratch.copies,
+                    (long)i * recordLength);
+                if (RecordRing.NONE != generation)
                 {
                     batch.indices[i] = slot;
                     batch.generations[i] = generation;
@@ -908,12 +896,6 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     private long acquirePublished()
     {
         return (long)LONG_HANDLE.getAcquire(header, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET);
-    }
-
-    private long generationOf(final int slot, final long oldest, final int oldestSlot)
-    {
-        final int distance = slot - oldestSlot;
-        return oldest + (distance < 0 ? distance + capacity : distance);
     }
 
     @Override

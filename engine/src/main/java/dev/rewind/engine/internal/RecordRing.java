@@ -15,8 +15,8 @@ import static dev.rewind.engine.internal.RecordDescriptor.LONG_HANDLE;
  * release store. The caller publishes the run to samplers afterwards by release-storing the write sequence.
  *
  * <h2>Readers (any thread)</h2>
- * A sequence lock: {@link #copyOut} acquires the commit word, returns {@code false} unless it is the generation the
- * reader expects, copies the record, issues a load-load fence and reads the commit word again; the copy is kept
+ * A sequence lock: {@link #copyOut} (and {@link #copyPublished}) acquires the commit word, gives up unless it is a
+ * generation the reader may take, copies the record, issues a load-load fence and reads the commit word again; the copy is kept
  * only if the word is still the expected generation. A reader whose copy overlapped a rewrite sees {@code BUSY} or a
  * newer generation on the second read (the writer's {@code BUSY} store is ordered before its payload stores), and a
  * generation never comes back to a slot, so there is no ABA.
@@ -28,6 +28,9 @@ import static dev.rewind.engine.internal.RecordDescriptor.LONG_HANDLE;
  */
 public final class RecordRing
 {
+    /** What {@link #copyPublished} returns when it copied nothing usable. */
+    public static final long NONE = -1L;
+
     private final MemorySegment segment;
     private final long recordsOffset;
     private final int recordLength;
@@ -129,6 +132,34 @@ public final class RecordRing
         // LoadLoad fence: the payload loads above complete before the commit word is read again.
         VarHandle.loadLoadFence();
         return (long)LONG_HANDLE.getOpaque(segment, offset) == generation;
+    }
+
+    /**
+     * Any thread: copies the record in {@code slot} if it holds a published generation (below {@code published}),
+     * whichever it is, and the same generation is still there after the copy. This is the samplers' read: the
+     * generation comes from the record itself, so a slot rewritten since the caller read {@code published} is
+     * copied as its new occupant (once published) rather than refused.
+     *
+     * @param slot      the slot, below the published size (every such slot has been written).
+     * @param published the write sequence the caller acquired.
+     * @param dst       destination segment.
+     * @param dstOffset byte offset in {@code dst}; {@code recordLength} bytes are written.
+     * @return the generation copied, or {@link #NONE} if the slot was busy, not yet published, or rewritten during
+     * the copy (the destination then holds garbage).
+     */
+    public long copyPublished(final int slot, final long published, final MemorySegment dst, final long dstOffset)
+    {
+        final MemorySegment segment = this.segment;
+        final long offset = recordsOffset + (long)slot * recordLength;
+        final long generation = (long)LONG_HANDLE.getAcquire(segment, offset);
+        if (generation < 0 || generation >= published)
+        {
+            return NONE;
+        }
+        MemorySegment.copy(segment, offset, dst, dstOffset, recordLength);
+        // LoadLoad fence: the payload loads above complete before the commit word is read again.
+        VarHandle.loadLoadFence();
+        return (long)LONG_HANDLE.getOpaque(segment, offset) == generation ? generation : NONE;
     }
 
     /**
