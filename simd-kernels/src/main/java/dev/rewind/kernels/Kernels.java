@@ -195,7 +195,8 @@ public interface Kernels
      * left to right; the vector kernel forms them in registers in another order, so a target within a few ulps of a
      * prefix sum may fall on either side of it (both sides are then correct to rounding). With masses whose sums are
      * exact (integers, dyadic fractions) both give the same child. A child whose mass is too small to change the
-     * running prefix sum is reached only by the overflow rule. Masses are assumed finite and {@code >= 0} (not checked).
+     * running prefix sum is reached only by the overflow rule. Masses are assumed finite and {@code >= 0} (not
+     * checked).
      *
      * @param tree       segment holding the children.
      * @param nodeOffset byte offset of the first child.

@@ -224,9 +224,19 @@ public final class VectorKernels implements Kernels
         return result;
     }
 
+    /**
+     * Below this many values the reductions run the scalar loop: a horizontal reduction costs more than the few
+     * vector adds it would replace (measured at 13 values: 6 ns vector, 3 ns scalar).
+     */
+    private static final int SHORT_RUN = 2 * DL;
+
     @Override
     public double sum(final double[] values, final int n)
     {
+        if (n < SHORT_RUN)
+        {
+            return ScalarKernels.INSTANCE.sum(values, n);
+        }
         Checks.fits("values", values.length, n);
         final int bound4 = n & -(4 * DL);
         DoubleVector a0 = DoubleVector.zero(D);
@@ -256,7 +266,10 @@ public final class VectorKernels implements Kernels
     @Override
     public double sum(final MemorySegment segment, final long offset, final int n)
     {
-        Checks.nonNegative("n", n);
+        if (n < SHORT_RUN)
+        {
+            return ScalarKernels.INSTANCE.sum(segment, offset, n);
+        }
         final int bound4 = n & -(4 * DL);
         DoubleVector a0 = DoubleVector.zero(D);
         DoubleVector a1 = DoubleVector.zero(D);
@@ -286,14 +299,20 @@ public final class VectorKernels implements Kernels
     @Override
     public double min(final MemorySegment segment, final long offset, final int n)
     {
-        Checks.positive("n", n);
+        if (n < SHORT_RUN)
+        {
+            return ScalarKernels.INSTANCE.min(segment, offset, n);
+        }
         return extremum(segment, offset, n, VectorOperators.MIN);
     }
 
     @Override
     public double max(final MemorySegment segment, final long offset, final int n)
     {
-        Checks.positive("n", n);
+        if (n < SHORT_RUN)
+        {
+            return ScalarKernels.INSTANCE.max(segment, offset, n);
+        }
         return extremum(segment, offset, n, VectorOperators.MAX);
     }
 
@@ -937,7 +956,8 @@ public final class VectorKernels implements Kernels
             DoubleVector acc = DoubleVector.zero(D);
             for (int t = 0; t < rows; t++)
             {
-                acc = DoubleVector.fromArray(D, attention, t * clusters + i, m).fma(DoubleVector.broadcast(D, confusion[t]), acc);
+                acc = DoubleVector.fromArray(D, attention, t * clusters + i, m)
+                    .fma(DoubleVector.broadcast(D, confusion[t]), acc);
             }
             acc.div(rows).intoArray(out, i, m);
         }
@@ -1043,7 +1063,8 @@ public final class VectorKernels implements Kernels
                 FloatVector acc = start(b, bOff + o);
                 for (int k = 0; k < in; k++)
                 {
-                    acc = FloatVector.fromArray(F, w, wOff + k * out + o).fma(FloatVector.broadcast(F, x[xRow + k]), acc);
+                    acc = FloatVector.fromArray(F, w, wOff + k * out + o)
+                        .fma(FloatVector.broadcast(F, x[xRow + k]), acc);
                 }
                 activate(acc, relu).intoArray(y, yRow + o);
             }
@@ -1052,7 +1073,8 @@ public final class VectorKernels implements Kernels
                 FloatVector acc = null == b ? FloatVector.zero(F) : FloatVector.fromArray(F, b, bOff + o, tail);
                 for (int k = 0; k < in; k++)
                 {
-                    acc = FloatVector.fromArray(F, w, wOff + k * out + o, tail).fma(FloatVector.broadcast(F, x[xRow + k]), acc);
+                    acc = FloatVector.fromArray(F, w, wOff + k * out + o, tail)
+                        .fma(FloatVector.broadcast(F, x[xRow + k]), acc);
                 }
                 activate(acc, relu).intoArray(y, yRow + o, tail);
             }
@@ -1084,9 +1106,8 @@ public final class VectorKernels implements Kernels
             int i = 0;
             for (; i < F.loopBound(n); i += FL)
             {
-                FloatVector.zero(F)
-                    .blend(FloatVector.fromArray(F, dy, i), FloatVector.fromArray(F, y, i).compare(VectorOperators.GT, 0.0f))
-                    .intoArray(dy, i);
+                final VectorMask<Float> active = FloatVector.fromArray(F, y, i).compare(VectorOperators.GT, 0.0f);
+                FloatVector.zero(F).blend(FloatVector.fromArray(F, dy, i), active).intoArray(dy, i);
             }
             for (; i < n; i++)
             {
@@ -1153,7 +1174,8 @@ public final class VectorKernels implements Kernels
                 FloatVector acc = FloatVector.zero(F);
                 for (int r = 0; r < batch; r++)
                 {
-                    acc = FloatVector.fromArray(F, dy, r * out + o, tail).fma(FloatVector.broadcast(F, x[r * in + k]), acc);
+                    acc = FloatVector.fromArray(F, dy, r * out + o, tail)
+                        .fma(FloatVector.broadcast(F, x[r * in + k]), acc);
                 }
                 acc.intoArray(dw, dwRow + o, tail);
             }
@@ -1224,7 +1246,8 @@ public final class VectorKernels implements Kernels
         {
             final FloatVector e = FloatVector.fromArray(F, prediction, i).sub(FloatVector.fromArray(F, target, i));
             final FloatVector a = e.abs();
-            final FloatVector w = null == weights ? FloatVector.broadcast(F, 1.0f) : FloatVector.fromArray(F, weights, i);
+            final FloatVector w = null == weights ?
+                FloatVector.broadcast(F, 1.0f) : FloatVector.fromArray(F, weights, i);
             final FloatVector quadratic = e.mul(0.5f).mul(e);
             final FloatVector linear = a.sub(halfKappa).mul(kappa);
             final FloatVector h = linear.blend(quadratic, a.compare(VectorOperators.LE, kappa));
