@@ -95,11 +95,12 @@ public interface ConcurrentReplay extends ReplayBuffer
 
     /**
      * Hands staged rows to the writer, waiting as long as the ring is full or the rate limiter holds inserts back.
+     * Any number of rows: more than {@link #maxRowsPerAdd()} go over in several ring messages, in order.
      *
      * @param transitions staged rows of this buffer's schema.
-     * @return the generation of the first row on the writer thread of the embedded mode (appended directly),
-     * otherwise {@link #GENERATION_PENDING}.
-     * @throws IllegalArgumentException if the rows follow another schema or exceed {@link #maxRowsPerAdd()}.
+     * @return the generation of the first row on the writer thread of the embedded mode without a rate limiter
+     * (appended directly), otherwise {@link #GENERATION_PENDING}.
+     * @throws IllegalArgumentException if the rows follow another schema.
      * @throws IllegalStateException    if the buffer is closed (also while waiting) or its writer failed.
      */
     @Override

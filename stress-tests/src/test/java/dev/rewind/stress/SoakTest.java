@@ -177,7 +177,9 @@ class SoakTest
             assertEquals(totalAcked, stats.inserts(), "every acknowledged insert was appended, none twice");
             assertEquals(sent, stats.priorityUpdates() + stats.staleUpdatesDropped(), "every update reached the writer");
             assertEquals(sampled, stats.samples());
-            assertEquals(totalRefusals, stats.backPressureEvents());
+            // Refused adds, plus the times a learner found the update ring full.
+            assertTrue(stats.backPressureEvents() >= totalRefusals, "back-pressure events " +
+                stats.backPressureEvents() + " < refused adds " + totalRefusals);
 
             checkFifo(replay, acked, capacity);
             checkPriorities(replay, learnerState, capacity);
