@@ -44,8 +44,12 @@ import java.util.concurrent.Future;
  * {@code episodes.partial.csv} grows as runs finish, so an interrupted comparison keeps what it did; the final
  * {@code episodes.csv} is sorted by environment, variant and seed whatever order the runs finished in.
  *
- * <p>Runs go to a pool of {@code --threads} workers (default: the available processors). Each run is deterministic
- * under its seed, so the episodes are the same with any number of threads; only the timings change.
+ * <p>Runs go to a pool of {@code --threads} workers (default: the available processors). Each run draws all its
+ * randomness from generators derived from its seed, so the order and number of threads do not matter. With
+ * {@code --scalar} the episodes are bit-for-bit the same on every run. With the vector kernels (the default) they are
+ * the same once the JIT has compiled the kernels, but a run that starts while they are still interpreted can drift
+ * after a few thousand steps: the Vector API's {@code pow}, {@code exp} and floating-point lane reductions may round
+ * differently in interpreted and compiled code (each within the kernels' documented tolerance).
  */
 public final class Compare
 {
@@ -77,10 +81,11 @@ public final class Compare
      * @param steps        environment steps per run overriding the preset, or 0.
      * @param out          report directory.
      * @param threads      worker threads.
+     * @param scalar       run the scalar kernels instead of the best available (bit-reproducible, slower).
      */
     public record Options(
         boolean quick, int seeds, long firstSeed, List<String> environments, List<Variant> variants, long steps,
-        Path out, int threads)
+        Path out, int threads, boolean scalar)
     {
         /**
          * Steps of one run on an environment.
@@ -115,6 +120,7 @@ public final class Compare
             long steps = 0;
             Path out = Path.of(OUT_DEFAULT);
             int threads = Runtime.getRuntime().availableProcessors();
+            boolean scalar = false;
             for (int i = 0; i < args.length; i++)
             {
                 final String arg = args[i];
@@ -130,11 +136,12 @@ public final class Compare
                     case "--steps" -> steps = positive(arg, value(args, ++i, arg));
                     case "--out" -> out = Path.of(value(args, ++i, arg));
                     case "--threads" -> threads = positive(arg, value(args, ++i, arg));
+                    case "--scalar" -> scalar = true;
                     default -> throw new IllegalArgumentException("unknown argument: " + arg + "\n" + usage());
                 }
             }
             final int n = null != seeds ? seeds : quick ? QUICK_SEEDS_DEFAULT : SEEDS_DEFAULT;
-            return new Options(quick, n, firstSeed, envs, variants, steps, out, threads);
+            return new Options(quick, n, firstSeed, envs, variants, steps, out, threads, scalar);
         }
 
         private static String value(final String[] args, final int i, final String name)
@@ -173,7 +180,8 @@ public final class Compare
               --variants a,b    variants (default Uniform,PER,LAP,DALAP,DALAP-noPE,PE-only)
               --steps N         environment steps per run, overriding the preset's budgets
               --out DIR         report directory (default results/compare)
-              --threads N       parallel runs (default: available processors)""";
+              --threads N       parallel runs (default: available processors)
+              --scalar          run the scalar kernels: bit-for-bit reproducible runs, slower""";
     }
 
     /**
@@ -207,7 +215,7 @@ public final class Compare
      */
     public static List<Path> run(final Options options, final PrintStream log, final String command)
     {
-        final Kernels kernels = Kernels.best();
+        final Kernels kernels = options.scalar() ? Kernels.scalar() : Kernels.best();
         final List<Run> runs = new ArrayList<>();
         for (final String env : options.environments())
         {

@@ -26,7 +26,8 @@ import java.util.SplittableRandom;
  *
  * <p>Deterministic under its seed: the environment, the initial weights, exploration and the buffer's sampling each
  * draw from their own generator derived from the seed, so a run gives the same episodes whether it runs alone or
- * beside others (the variants of one seed share the environment seed and the initial network).
+ * beside others (the variants of one seed share the environment seed and the initial network). Bit for bit with
+ * {@link Kernels#scalar()}; with the vector kernels, only once the JIT has compiled them (see {@link Compare}).
  *
  * <p>Timing: an episode's learner time is the wall time of the whole loop over its steps (acting, environment,
  * storing, sampling, training); its replay time is the part spent in the buffer: {@code add}, sampling (for DALAP
