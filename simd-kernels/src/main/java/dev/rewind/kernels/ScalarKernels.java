@@ -225,6 +225,40 @@ public final class ScalarKernels implements Kernels
     }
 
     /**
+     * Descends one target by the rule of {@link #childIndex}, for the vector kernel's rare ulp-tie repair.
+     */
+    static int descendOne(final MemorySegment tree, final long[] levelOffsets, final int fanout, final double start)
+    {
+        double target = start;
+        int node = 0;
+        for (int level = 1; level < levelOffsets.length; level++)
+        {
+            final long nodeOffset = levelOffsets[level] + ((long)node * fanout << 3);
+            double prefix = 0.0;
+            int chosen = -1;
+            for (int c = 0; c < fanout; c++)
+            {
+                final double mass = tree.get(LE_DOUBLE, nodeOffset + ((long)c << 3));
+                final double next = prefix + mass;
+                if (target < next && mass > 0.0)
+                {
+                    chosen = c;
+                    break;
+                }
+                prefix = next;
+            }
+            if (chosen < 0)
+            {
+                chosen = lastPositiveChild(tree, nodeOffset, fanout);
+                prefix = prefixBefore(tree, nodeOffset, chosen);
+            }
+            target = Math.max(target - prefix, 0.0);
+            node = node * fanout + chosen;
+        }
+        return node;
+    }
+
+    /**
      * The overflow rule: the last child with positive mass, or {@code fanout - 1} when none has.
      */
     static int lastPositiveChild(final MemorySegment tree, final long nodeOffset, final int fanout)

@@ -410,6 +410,8 @@ public final class VectorKernels implements Kernels
         {
             outLeaf[i] = 0;
         }
+        // The original targets wait in outMass for the zero-mass check below.
+        System.arraycopy(targets, 0, outMass, 0, n);
         // Level by level: the loads of one level for all targets are independent, so they overlap in the core.
         for (int level = 1; level <= depth; level++)
         {
@@ -425,7 +427,18 @@ public final class VectorKernels implements Kernels
         final long leafOffset = levelOffsets[depth];
         for (int i = 0; i < n; i++)
         {
-            outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
+            final double leafMass = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
+            if (leafMass > 0.0)
+            {
+                outMass[i] = leafMass;
+            }
+            else
+            {
+                // An ulp-level tie sent this target to a zero-mass child: descend it again by the scalar rule.
+                final int leaf = ScalarKernels.descendOne(tree, levelOffsets, fanout, outMass[i]);
+                outLeaf[i] = leaf;
+                outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)leaf << 3));
+            }
         }
     }
 
@@ -446,18 +459,22 @@ public final class VectorKernels implements Kernels
             final DoubleVector mass = narrow ?
                 DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE, live) :
                 DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE);
-            final DoubleVector prefix = inclusiveScan(mass);
-            final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
-                .and(mass.compare(VectorOperators.GT, 0.0));
-            final int chosen;
+            // Masses are >= 0, so the children whose prefix is <= target are those before the chosen one: their
+            // count is the chosen index and their masses sum to what the target leaves behind. No lane is extracted
+            // at a data-dependent index, so nothing branches on the random choice. A tree-order scan is monotone
+            // only up to an ulp; a choice that this leaves on a zero-mass child is caught after the last level.
+            final VectorMask<Double> passed = narrow ?
+                inclusiveScan(mass).compare(VectorOperators.LE, target).and(live) :
+                inclusiveScan(mass).compare(VectorOperators.LE, target);
+            int chosen = passed.trueCount();
             final double before;
-            if (hit.anyTrue())
+            if (chosen < fanout)
             {
-                chosen = hit.firstTrue();
-                before = 0 == chosen ? 0.0 : prefix.lane(chosen - 1);
+                before = mass.reduceLanes(VectorOperators.ADD, passed);
             }
             else
             {
+                // Rounding left the target at or beyond the children's total: the last child with mass takes it.
                 chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
                 before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
             }
