@@ -258,6 +258,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
      */
     private int dutyCycle()
     {
+        final long updatesBefore = updates.consumerPosition();
         final int updatesRead = updates.read(updateHandler, UPDATE_READ_LIMIT);
         final int insertsRead = ingest.read(insertHandler, INSERT_READ_LIMIT);
         final long position = ingest.consumerPosition();
@@ -266,8 +267,10 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             buffer.publish();
             // Rows up to this ring position are now published (awaitPublished waits for it).
             publishedPosition.setRelease(position);
+            // A read that only skipped the padding at the ring's end counts as work: more may follow at once.
+            return updatesRead + Math.max(1, insertsRead);
         }
-        return updatesRead + insertsRead;
+        return updatesRead + insertsRead + (updates.consumerPosition() != updatesBefore && 0 == updatesRead ? 1 : 0);
     }
 
     private void onInsert(final int msgTypeId, final MutableDirectBuffer ring, final int index, final int length)
