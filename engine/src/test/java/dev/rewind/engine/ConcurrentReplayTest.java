@@ -130,6 +130,46 @@ class ConcurrentReplayTest
     }
 
     @Test
+    void shouldReportWorkUntilTheRingIsEmptyAcrossItsWrap() throws Exception
+    {
+        final ConcurrentReplay replay = track(builder(100_000).embeddedWriter().ingestRingLength(1024).buildConcurrent());
+        long accepted = 0;
+        for (int round = 0; round < 50; round++)
+        {
+            // Another thread fills the ring; the ring wraps (and pads its end) every few rounds.
+            final long[] added = {0};
+            final long first = accepted;
+            final Thread producer = new Thread(() ->
+            {
+                final int rows = replay.maxRowsPerAdd();
+                final Transitions t = replay.newTransitions(rows);
+                while (true)
+                {
+                    t.clear();
+                    for (int r = 0; r < rows; r++)
+                    {
+                        stage(t, first + added[0] + r);
+                    }
+                    if (replay.tryAdd(t) < 0)
+                    {
+                        break;
+                    }
+                    added[0] += rows;
+                }
+            });
+            producer.start();
+            producer.join();
+            assertTrue(added[0] > 0);
+            accepted += added[0];
+            while (replay.doWork() > 0)
+            {
+                // drain: doWork() reports work until nothing is left
+            }
+            assertEquals(accepted, replay.writeSequence(), "round " + round);
+        }
+    }
+
+    @Test
     void shouldDropQueuedUpdatesWhoseSlotWasOverwritten() throws Exception
     {
         final ConcurrentReplay replay = track(builder(4).embeddedWriter().buildConcurrent());
