@@ -307,8 +307,10 @@ final class MappedReplayBuffer implements ReplayBuffer
         final int[] indices = batch.indices;
         final double[] masses = batch.masses;
         trees.descend(targets, n, indices, masses);
-        final double reference = WeightNormalization.GLOBAL_MIN == normalization ?
-            trees.minMass() : kernels.min(masses, n);
+        // A zero-mass leaf (a hole left by a crash, or a zero priority with eps 0) makes the global min 0: the
+        // weights would all be 0, so the batch's own minimum is the reference then.
+        final double globalMin = WeightNormalization.GLOBAL_MIN == normalization ? trees.minMass() : 0.0;
+        final double reference = globalMin > 0.0 ? globalMin : kernels.min(masses, n);
         kernels.importanceWeights(masses, batch.weights, n, reference, beta);
         final long[] generations = batch.generations;
         final long oldest = oldestGeneration(published);
