@@ -8,7 +8,10 @@ import java.util.List;
  * <p>
  * A seed's smoothed return at step s is the mean return of its last (up to) {@link Metrics#THRESHOLD_WINDOW}
  * episodes that ended at or before s. A seed contributes to a grid step from the end of its first episode to the end
- * of its last one, so {@link #count()} can be below {@link #seeds()} at either end, and is 0 where no seed has data.
+ * of its last one plus its longest episode (the span in which its unrecorded, unfinished last episode could still have
+ * been running), so {@link #count()} can be below {@link #seeds()} at either end, and is 0 where no seed has data.
+ * Without that allowance the last grid step of runs with a common budget would hold only the seeds whose last episode
+ * happened to end exactly on it, a biased few.
  *
  * @param variant replay strategy.
  * @param seeds   number of runs.
@@ -91,7 +94,12 @@ public record LearningCurve(String variant, int seeds, double[] steps, double[] 
         {
             prefix[i + 1] = prefix[i] + run.get(i).episodeReturn();
         }
-        final long lastStep = 0 == episodes ? -1 : run.get(episodes - 1).envSteps();
+        long longest = 0;
+        for (int i = 0; i < episodes; i++)
+        {
+            longest = Math.max(longest, run.get(i).envSteps() - (0 == i ? 0 : run.get(i - 1).envSteps()));
+        }
+        final long lastStep = 0 == episodes ? -1 : run.get(episodes - 1).envSteps() + longest;
         int ended = 0;
         for (int g = 0; g < grid.length; g++)
         {

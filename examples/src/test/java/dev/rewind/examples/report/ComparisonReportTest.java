@@ -241,12 +241,15 @@ class ComparisonReportTest
 
         final LearningCurve one = LearningCurve.resample("x", List.of(List.of(
             new EpisodeRecord("E", "x", 1, 0, 10, 4.0, 0, 0),
-            new EpisodeRecord("E", "x", 1, 1, 30, 8.0, 0, 0))), new double[]{5, 10, 29, 30, 31});
+            new EpisodeRecord("E", "x", 1, 1, 30, 8.0, 0, 0))), new double[]{5, 10, 29, 30, 31, 50, 51});
         assertEquals(0, one.count()[0]);
         assertEquals(4.0, one.mean()[1]);
         assertEquals(4.0, one.mean()[2]);
         assertEquals(6.0, one.mean()[3]);
-        assertEquals(0, one.count()[4], "no data after the run's last episode");
+        // The longest episode took 20 steps: the unrecorded last one may have run until step 50.
+        assertEquals(6.0, one.mean()[4]);
+        assertEquals(6.0, one.mean()[5]);
+        assertEquals(0, one.count()[6], "no data beyond the last episode plus the longest episode");
     }
 
     @Test
