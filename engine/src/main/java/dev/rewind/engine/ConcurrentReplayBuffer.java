@@ -110,6 +110,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     private volatile boolean closed;
     private volatile Throwable writerFailure;
     private Thread writerThread;
+    /** Keeps the learners' prefetching loads alive; racy on purpose, never read for its value. */
+    @SuppressWarnings("unused")
+    private long touchSink;
 
     // Writer-owned decode scratch.
     private int[] updateSlots = new int[256];
@@ -664,6 +667,17 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
 
         long snapshot = published;
         int size = (int)Math.min(snapshot, capacity);
+        // Independent loads of every chosen record first: their misses overlap instead of one per copy.
+        long touched = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int slot = indices[i];
+            if (slot < size)
+            {
+                touched ^= records.touch(slot);
+            }
+        }
+        touchSink = touched;
         double batchMin = Double.POSITIVE_INFINITY;
         for (int i = 0; i < n; i++)
         {
@@ -721,11 +735,20 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         final long[] generations = batch.generations;
         long snapshot = published;
         int size = (int)Math.min(snapshot, capacity);
+        // Draw every slot first and touch the records, so their cache misses overlap (as in drawPrioritized).
+        long touched = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int slot = rng.nextInt(size);
+            indices[i] = slot;
+            touched ^= records.touch(slot);
+        }
+        touchSink = touched;
         for (int i = 0; i < n; i++)
         {
             for (int attempt = 1; ; attempt++)
             {
-                final int slot = rng.nextInt(size);
+                final int slot = 1 == attempt ? indices[i] : rng.nextInt(size);
                 final long generation = records.copyPublished(slot, snapshot, copies, (long)i * recordLength);
                 if (RecordRing.NONE != generation)
                 {

@@ -163,6 +163,21 @@ public final class RecordRing
     }
 
     /**
+     * Any thread: reads the first and the last word of a record with plain loads, so that the cache misses of many
+     * records overlap before they are copied one by one. The value means nothing (the record may be mid-write);
+     * fold it into something the caller keeps so the loads are not removed.
+     *
+     * @param slot the slot.
+     * @return the two words mixed.
+     */
+    public long touch(final int slot)
+    {
+        final long offset = recordsOffset + (long)slot * recordLength;
+        return segment.get(RecordDescriptor.LONG, offset) ^
+            segment.get(RecordDescriptor.LONG, offset + recordLength - Long.BYTES);
+    }
+
+    /**
      * Bytes per record.
      *
      * @return the record length.
