@@ -23,7 +23,7 @@ import dev.rewind.examples.env.MountainCar;
  *     the task: a smoke test). Probes with one learner step per environment step, or with 100,000 steps, never
  *     reached the flag more than once.</li>
  *     <li>CliffWalking-v0: learning rate 1e-3, one learner step per environment step, soft target update tau 0.01,
- *     epsilon to 0.02 over 33% of the run, buffer 20,000, one-hot states. 20,000 steps (quick: 8,000).</li>
+ *     epsilon to 0.02 over 33% of the run, buffer 20,000, one-hot states. 20,000 steps (quick: 12,000).</li>
  * </ul>
  *
  * @param base                the learner's hyper-parameters for a full-length run.
@@ -62,7 +62,7 @@ public record Hyperparameters(DqnConfig base, double explorationFraction, long s
             case CliffWalking.NAME -> new Hyperparameters(
                 new DqnConfig(HIDDEN, 0.99, 1e-3f, BATCH, HUBER_KAPPA, 0, 0.01f, 1.0, 0.02, 10_000, 1_000, 1,
                     20_000, null, null),
-                0.33, 20_000, 8_000);
+                0.33, 20_000, 12_000);
             default -> throw new IllegalArgumentException("no hyper-parameters for environment: " + environment);
         };
     }
