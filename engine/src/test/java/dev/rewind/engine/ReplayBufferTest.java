@@ -628,6 +628,7 @@ class ReplayBufferTest
     void shouldAllocateNothingInTheSteadyState()
     {
         final ReplayBuffer buffer = track(ReplayBuffer.builder().schema(DQN).capacity(4096).prioritized().build());
+        addRange(buffer, 0, 4096);
         final Transitions single = buffer.newTransitions(1);
         final Transitions bulk = buffer.newTransitions(32);
         final SampleBatch batch = buffer.newBatch(64);
