@@ -99,6 +99,7 @@ public class ConcurrentReplayBenchmark
     {
         ReplayBuffer buffer;
 
+        /** Builds and fills the buffer. */
         @Setup(Level.Trial)
         public void setUp()
         {
@@ -106,6 +107,7 @@ public class ConcurrentReplayBenchmark
             fill(buffer);
         }
 
+        /** Closes the buffer. */
         @TearDown(Level.Trial)
         public void tearDown()
         {
@@ -119,6 +121,11 @@ public class ConcurrentReplayBenchmark
     {
         ConcurrentReplay replay;
 
+        /**
+         * Builds and fills the buffer, and waits until the writer has published the fill and its priorities.
+         *
+         * @throws InterruptedException if interrupted while waiting.
+         */
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException
         {
@@ -134,6 +141,7 @@ public class ConcurrentReplayBenchmark
             }
         }
 
+        /** Closes the buffer. */
         @TearDown(Level.Trial)
         public void tearDown()
         {
@@ -147,6 +155,7 @@ public class ConcurrentReplayBenchmark
     {
         ConcurrentReplay replay;
 
+        /** Builds and fills the buffer. */
         @Setup(Level.Trial)
         public void setUp()
         {
@@ -157,6 +166,7 @@ public class ConcurrentReplayBenchmark
             fill(replay);
         }
 
+        /** Closes the buffer. */
         @TearDown(Level.Trial)
         public void tearDown()
         {
@@ -185,6 +195,7 @@ public class ConcurrentReplayBenchmark
             return drawn;
         }
 
+        /** A fresh random source; the batch is made on first use, by the buffer under test. */
         @Setup(Level.Trial)
         public void setUp()
         {
@@ -206,6 +217,7 @@ public class ConcurrentReplayBenchmark
     @State(Scope.Thread)
     public static class Producer
     {
+        /** Rows per add. */
         @Param({"1", "16"})
         public int rowsPerAdd;
 
