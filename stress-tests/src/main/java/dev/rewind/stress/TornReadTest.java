@@ -20,15 +20,17 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * generation before, copy, load-load fence, generation after). A copy that is kept is always one whole record; a copy that overlapped the overwrite
  * is refused (the sampler draws again).
  *
- * <p>Observed with {@code -m quick} (counts in docs/CONCURRENCY.md):
+ * <p>Observed with {@code -m quick}, 98 runs of all tests, 2 cores (command in docs/CONCURRENCY.md):
  * <pre>
- * Sample:     1, 0, 100, 107   ACCEPTABLE             the old record, copied whole
- *             2, 1, 200, 207   ACCEPTABLE             the new record, copied whole
- *             1, -1, -1, -1    ACCEPTABLE_INTERESTING busy, overwritten or unpublished: refused, drawn again
- * Fetch:      0, 1, 100, 107   ACCEPTABLE
- *             1, 1, 200, 207   ACCEPTABLE
- *            -1, 0, -1, -1     ACCEPTABLE_INTERESTING slot busy
- *             0, 0, -1, -1     ACCEPTABLE_INTERESTING overwrite detected
+ * Sample            RESULT    SAMPLES     FREQ       EXPECT
+ *            1, -1, -1, -1    260,717    3.62%  Interesting  busy, rewritten or unpublished: drawn again
+ *           1, 0, 100, 107  1,367,257   19.00%   Acceptable
+ *           2, 1, 200, 207  5,569,780   77.38%   Acceptable
+ * Fetch             RESULT    SAMPLES     FREQ       EXPECT
+ *            -1, 0, -1, -1    182,352    2.82%  Interesting  slot busy
+ *             0, 0, -1, -1    231,990    3.59%  Interesting  overwrite began during the copy
+ *           0, 1, 100, 107  1,414,946   21.87%   Acceptable
+ *           1, 1, 200, 207  4,640,224   71.72%   Acceptable
  * </pre>
  */
 public final class TornReadTest
