@@ -111,7 +111,11 @@ public final class TornReadTest
         }
     }
 
-    /** The fetch path: the generation expected is whatever the commit word holds when the read starts. */
+    /**
+     * {@link RecordRing#copyOut} for a reader that takes the generation from the commit word and then insists on it
+     * (as a learner re-reading a slot it sampled would); the engine's {@code fetch} now reads through
+     * {@link RecordRing#copyPublished}, which {@link Sample} covers.
+     */
     @JCStressTest
     @Outcome(id = "0, 1, 100, 107", expect = ACCEPTABLE, desc = "The old record, copied whole.")
     @Outcome(id = "1, 1, 200, 207", expect = ACCEPTABLE, desc = "The new record, copied whole.")

@@ -174,16 +174,6 @@ public final class RateLimiter
     }
 
     /**
-     * Counts samples that bypassed {@link #tryAcquireSample} (none do today; kept for symmetric accounting).
-     *
-     * @param n rows sampled.
-     */
-    public void countSamples(final int n)
-    {
-        samples.getAndAddVolatile(n);
-    }
-
-    /**
      * Rows sampled so far.
      *
      * @return the sample count.
