@@ -21,11 +21,11 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>Observed with {@code -m quick}, 98 runs of all tests, 2 cores (command in docs/CONCURRENCY.md):
  * <pre>
  * SingleRecord      RESULT    SAMPLES     FREQ      EXPECT
- *            0, -1, -1, -1  3,566,075   43.43%  Acceptable
- *           1, 0, 100, 107  4,645,603   56.57%  Acceptable
+ *            0, -1, -1, -1  5,466,686   50.16%  Acceptable
+ *           1, 0, 100, 107  5,430,988   49.84%  Acceptable
  * Run               RESULT    SAMPLES     FREQ      EXPECT
- *            0, -1, -1, -1  3,165,943   40.24%  Acceptable
- *           2, 1, 110, 117  4,702,608   59.76%  Acceptable
+ *            0, -1, -1, -1  5,426,865   49.66%  Acceptable
+ *           2, 1, 110, 117  5,501,529   50.34%  Acceptable
  * </pre>
  */
 public final class RecordPublicationTest

@@ -33,10 +33,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>Observed with {@code -m quick}, 98 runs of all tests, 2 cores (command in docs/CONCURRENCY.md):
  * <pre>
  *       RESULT  SAMPLES     FREQ      EXPECT
- *  0, 0, 1, 50   35,699    1.97%  Acceptable  update arrived after the overwrite: dropped
- *  0, 1, 0, 50  179,392    9.89%  Acceptable  update applied to generation 0, then the overwrite reset slot 0
- *  1, 1, 0, 80  907,868   50.08%  Acceptable  slot 1 sampled and updated
- *  2, 1, 0, 20  690,012   38.06%  Acceptable  the new record sampled and updated
+ *  0, 0, 1, 50     87,373    2.97%  Acceptable  update arrived after the overwrite: dropped
+ *  0, 1, 0, 50    305,435   10.39%  Acceptable  update applied to generation 0, then the overwrite reset slot 0
+ *  1, 1, 0, 80  1,493,632   50.80%  Acceptable  slot 1 sampled and updated
+ *  2, 1, 0, 20  1,053,526   35.83%  Acceptable  the new record sampled and updated
  * </pre>
  */
 public final class StaleUpdateTest

@@ -23,14 +23,14 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <p>Observed with {@code -m quick}, 98 runs of all tests, 2 cores (command in docs/CONCURRENCY.md):
  * <pre>
  * Sample            RESULT    SAMPLES     FREQ       EXPECT
- *            1, -1, -1, -1    260,717    3.62%  Interesting  busy, rewritten or unpublished: drawn again
- *           1, 0, 100, 107  1,367,257   19.00%   Acceptable
- *           2, 1, 200, 207  5,569,780   77.38%   Acceptable
+ *            1, -1, -1, -1    826,629    8.76%  Interesting  busy, rewritten or unpublished: drawn again
+ *           1, 0, 100, 107  1,999,679   21.20%   Acceptable
+ *           2, 1, 200, 207  6,607,046   70.04%   Acceptable
  * Fetch             RESULT    SAMPLES     FREQ       EXPECT
- *            -1, 0, -1, -1    182,352    2.82%  Interesting  slot busy
- *             0, 0, -1, -1    231,990    3.59%  Interesting  overwrite began during the copy
- *           0, 1, 100, 107  1,414,946   21.87%   Acceptable
- *           1, 1, 200, 207  4,640,224   71.72%   Acceptable
+ *            -1, 0, -1, -1    336,395    3.68%  Interesting  slot busy
+ *             0, 0, -1, -1    404,753    4.43%  Interesting  overwrite began during the copy
+ *           0, 1, 100, 107  2,290,020   25.06%   Acceptable
+ *           1, 1, 200, 207  6,105,226   66.82%   Acceptable
  * </pre>
  */
 public final class TornReadTest

@@ -30,13 +30,13 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * <pre>
  * Insert      RESULT    SAMPLES     FREQ       EXPECT
  *          2, 0, 100          0    0.00%   Acceptable  new root, old right node (not observed)
- *          2, 1, 100    876,514   10.65%   Acceptable  the old tree
- *          2, 2, 100     11,115    0.14%  Interesting  unpublished leaf reached: the guard redraws
+ *          2, 1, 100  1,991,238   13.54%   Acceptable  the old tree
+ *          2, 2, 100    257,462    1.75%  Interesting  unpublished leaf reached: the guard redraws
  *            2, 3, 0          0    0.00%  Interesting  zero-mass leaf (not observed)
- *          3, 2, 100  7,339,833   89.21%   Acceptable  the new tree
+ *          3, 2, 100 12,458,254   84.71%   Acceptable  the new tree
  * Update      RESULT    SAMPLES     FREQ       EXPECT
- *          2, 1, 100  1,289,929   13.83%   Acceptable
- *           2, 1, 25  8,034,095   86.17%   Acceptable
+ *          2, 1, 100  1,019,341    7.55%   Acceptable
+ *           2, 1, 25 12,489,533   92.45%   Acceptable
  * </pre>
  */
 public final class TreeDescentTest
