@@ -10,6 +10,7 @@ import dev.rewind.kernels.Kernels;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -53,8 +54,10 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     /** Ring messages the writer reads per duty cycle from each ring, bounding the latency of publication. */
     static final int INSERT_READ_LIMIT = 1024;
     static final int UPDATE_READ_LIMIT = 64;
-    /** Failed draws of one row after which a sample gives up (a writer lapping the whole ring for that long). */
-    static final int REDRAW_LIMIT = 1 << 20;
+    /** Failed draws of one row between two pauses (a yield, and checks of the buffer's state). */
+    static final int REDRAW_SPIN = 1024;
+    /** How long the draws of one row may keep failing before a sample gives up (no stable record at all). */
+    static final long REDRAW_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(10);
     /** Bytes per queued priority update: generation, priority, slot. */
     static final int UPDATE_ENTRY_LENGTH = Long.BYTES + Double.BYTES + Integer.BYTES;
 
@@ -99,7 +102,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     private final PaddedCounter staleUpdatesDropped = new PaddedCounter();
     private final PaddedCounter publishedPosition = new PaddedCounter();
 
-    private final MessageHandler insertHandler = this::onInsert;
+    private final ControlledMessageHandler insertHandler = this::onInsert;
+    /** Rows the writer appends before it publishes, at most, so it never laps the ring between publications. */
+    private final long publishThreshold;
     private final MessageHandler updateHandler = this::onUpdate;
     private final AgentRunner runner;
 
@@ -135,6 +140,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         this.normalization = normalization;
         this.limiter = limiter;
         this.embedded = embedded;
+        this.publishThreshold = Math.max(1, capacity / 4);
 
         this.ingestSegment = ringMemory(ingestRingLength);
         this.ingest = new ManyToOneRingBuffer(new UnsafeBuffer(ingestSegment.address(), (int)ingestSegment.byteSize()));
@@ -263,7 +269,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     {
         final long updatesBefore = updates.consumerPosition();
         final int updatesRead = updates.read(updateHandler, UPDATE_READ_LIMIT);
-        final int insertsRead = ingest.read(insertHandler, INSERT_READ_LIMIT);
+        final int insertsRead = ingest.controlledRead(insertHandler, INSERT_READ_LIMIT);
         final long position = ingest.consumerPosition();
         if (position != publishedPosition.get())
         {
@@ -276,9 +282,13 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         return updatesRead + insertsRead + (updates.consumerPosition() != updatesBefore && 0 == updatesRead ? 1 : 0);
     }
 
-    private void onInsert(final int msgTypeId, final MutableDirectBuffer ring, final int index, final int length)
+    private ControlledMessageHandler.Action onInsert(
+        final int msgTypeId, final MutableDirectBuffer ring, final int index, final int length)
     {
         buffer.append(ingestSegment, index, length / recordLength);
+        // Committed but unpublished records cannot be sampled: publish before they cover a quarter of the ring.
+        return buffer.unpublished() >= publishThreshold ?
+            ControlledMessageHandler.Action.BREAK : ControlledMessageHandler.Action.CONTINUE;
     }
 
     private void onUpdate(final int msgTypeId, final MutableDirectBuffer ring, final int index, final int length)
@@ -679,6 +689,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         }
         touchSink = touched;
         double batchMin = Double.POSITIVE_INFINITY;
+        long startNs = 0;
         for (int i = 0; i < n; i++)
         {
             int slot = indices[i];
@@ -696,10 +707,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                         break;
                     }
                 }
-                if (attempt == REDRAW_LIMIT)
+                if (0 == attempt % REDRAW_SPIN)
                 {
-                    throw new IllegalStateException("no stable committed record with positive mass found in " +
-                        REDRAW_LIMIT + " draws: size=" + size);
+                    startNs = redrawPause(attempt, startNs, size);
                 }
                 // The tree or the record may be newer than our snapshot: catch up before drawing again.
                 snapshot = acquirePublished();
@@ -744,6 +754,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             touched ^= records.touch(slot);
         }
         touchSink = touched;
+        long startNs = 0;
         for (int i = 0; i < n; i++)
         {
             for (int attempt = 1; ; attempt++)
@@ -756,10 +767,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                     generations[i] = generation;
                     break;
                 }
-                if (attempt == REDRAW_LIMIT)
+                if (0 == attempt % REDRAW_SPIN)
                 {
-                    throw new IllegalStateException("no stable committed record found in " + REDRAW_LIMIT +
-                        " draws: size=" + size);
+                    startNs = redrawPause(attempt, startNs, size);
                 }
                 snapshot = acquirePublished();
                 size = (int)Math.min(snapshot, capacity);
@@ -768,6 +778,30 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             batch.masses[i] = 1.0;
         }
         return size;
+    }
+
+    /**
+     * Every {@link #REDRAW_SPIN} failed draws of one row: the writer may be between an append and its publication,
+     * or descheduled mid-write; yield to it, check the buffer, and give up only after {@link #REDRAW_TIMEOUT_NS}
+     * (then no slot holds a stable record: e.g. a recovered buffer that is all holes).
+     *
+     * @return the time the row's failures started.
+     */
+    private long redrawPause(final int attempt, final long startNs, final int size)
+    {
+        final long now = System.nanoTime();
+        if (REDRAW_SPIN == attempt)
+        {
+            return now;
+        }
+        if (now - startNs > REDRAW_TIMEOUT_NS)
+        {
+            throw new IllegalStateException("no stable committed record found in " + attempt + " draws over " +
+                TimeUnit.NANOSECONDS.toSeconds(now - startNs) + " s: size=" + size);
+        }
+        checkUsable();
+        Thread.yield();
+        return startNs;
     }
 
     @Override

@@ -275,6 +275,16 @@ final class MappedReplayBuffer implements ReplayBuffer
     }
 
     /**
+     * Writer only: rows appended since the last {@link #publish()}.
+     *
+     * @return the count.
+     */
+    long unpublished()
+    {
+        return writeSequence - publishedSequence;
+    }
+
+    /**
      * The record ring, for the concurrent front end.
      *
      * @return the ring.
