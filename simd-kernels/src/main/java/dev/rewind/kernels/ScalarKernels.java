@@ -234,25 +234,8 @@ public final class ScalarKernels implements Kernels
         for (int level = 1; level < levelOffsets.length; level++)
         {
             final long nodeOffset = levelOffsets[level] + ((long)node * fanout << 3);
-            double prefix = 0.0;
-            int chosen = -1;
-            for (int c = 0; c < fanout; c++)
-            {
-                final double mass = tree.get(LE_DOUBLE, nodeOffset + ((long)c << 3));
-                final double next = prefix + mass;
-                if (target < next && mass > 0.0)
-                {
-                    chosen = c;
-                    break;
-                }
-                prefix = next;
-            }
-            if (chosen < 0)
-            {
-                chosen = lastPositiveChild(tree, nodeOffset, fanout);
-                prefix = prefixBefore(tree, nodeOffset, chosen);
-            }
-            target = Math.max(target - prefix, 0.0);
+            final int chosen = INSTANCE.childIndex(tree, nodeOffset, fanout, target);
+            target = Math.max(target - prefixBefore(tree, nodeOffset, chosen), 0.0);
             node = node * fanout + chosen;
         }
         return node;
