@@ -241,6 +241,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             releaseWriterToken();
             throw new IllegalStateException("replay buffer is closed");
         }
+        // Whoever holds the token does the writer's work (the single-threaded buffer asserts it).
+        bindWriter(Thread.currentThread());
     }
 
     private void releaseWriterToken()
