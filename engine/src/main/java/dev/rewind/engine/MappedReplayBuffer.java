@@ -82,6 +82,9 @@ final class MappedReplayBuffer implements ReplayBuffer
             }
             this.writeSequence = 0;
             this.maxMass = 1.0;
+            // A zero-filled commit word reads as generation 0: mark slot 0 busy until its first record is written,
+            // so a file reopened before any insert is not taken to hold record 0.
+            LONG_HANDLE.setRelease(segment, recordsOffset + RecordDescriptor.COMMIT_OFFSET, RecordDescriptor.BUSY);
         }
         else
         {

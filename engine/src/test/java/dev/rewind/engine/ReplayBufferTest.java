@@ -510,6 +510,26 @@ class ReplayBufferTest
     }
 
     @Test
+    void shouldReopenAFileNeverWrittenToAsEmpty()
+    {
+        final Path path = dir.resolve("empty.bin");
+        ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build().close();
+        try (ReplayBuffer reopened = ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path)
+            .build())
+        {
+            assertEquals(0, reopened.writeSequence(), "no phantom record 0 adopted from a zero-filled commit word");
+            assertEquals(0, reopened.size());
+            addRange(reopened, 0, 3);
+            assertEquals(3, reopened.size());
+            assertEquals(0, reopened.fetch(reopened.newBatch(1), new int[]{0}, 1).generation(0));
+        }
+        try (ReplayBuffer again = ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build())
+        {
+            assertEquals(3, again.writeSequence());
+        }
+    }
+
+    @Test
     void shouldDeleteTheTemporaryFileOnClose()
     {
         final ReplayBuffer buffer = ReplayBuffer.builder().schema(DQN).capacity(16).build();
