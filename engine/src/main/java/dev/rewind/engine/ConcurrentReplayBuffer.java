@@ -882,25 +882,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
-        {
-            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
-                indices.length + " generations.length=" + generations.length + " priorities.length=" +
-                priorities.length);
-        }
-        for (int i = 0; i < count; i++)
-        {
-            final int slot = indices[i];
-            if (slot < 0 || slot >= capacity)
-            {
-                throw new IndexOutOfBoundsException("indices[" + i + "]=" + slot + " capacity=" + capacity);
-            }
-            final double p = priorities[i];
-            if (!(p >= 0.0) || p == Double.POSITIVE_INFINITY)
-            {
-                throw new IllegalArgumentException("priority must be finite and >= 0: priorities[" + i + "]=" + p);
-            }
-        }
+        checkPriorityUpdate(indices, generations, priorities, count, capacity);
         if (onWriterThread())
         {
             acquireWriterTokenOpen();

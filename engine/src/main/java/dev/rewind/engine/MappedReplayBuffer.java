@@ -411,25 +411,7 @@ final class MappedReplayBuffer implements ReplayBuffer
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
-        {
-            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
-                indices.length + " generations.length=" + generations.length + " priorities.length=" +
-                priorities.length);
-        }
-        for (int i = 0; i < count; i++)
-        {
-            final int slot = indices[i];
-            if (slot < 0 || slot >= capacity)
-            {
-                throw new IndexOutOfBoundsException("indices[" + i + "]=" + slot + " capacity=" + capacity);
-            }
-            final double p = priorities[i];
-            if (!(p >= 0.0) || p == Double.POSITIVE_INFINITY)
-            {
-                throw new IllegalArgumentException("priority must be finite and >= 0: priorities[" + i + "]=" + p);
-            }
-        }
+        checkPriorityUpdate(indices, generations, priorities, count, capacity);
         if (massScratch.length < count)
         {
             massScratch = new double[count];
@@ -472,6 +454,36 @@ final class MappedReplayBuffer implements ReplayBuffer
         priorityUpdates += applied;
         staleUpdatesDropped += count - applied;
         return applied;
+    }
+
+    /**
+     * Checks a priority update before anything is applied, so that a bad entry leaves the buffer unchanged.
+     *
+     * @throws IllegalArgumentException  on a NaN, infinite or negative priority, or {@code count} beyond an array.
+     * @throws IndexOutOfBoundsException on an index outside {@code [0, capacity)}.
+     */
+    static void checkPriorityUpdate(
+        final int[] indices, final long[] generations, final double[] priorities, final int count, final int capacity)
+    {
+        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
+        {
+            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
+                indices.length + " generations.length=" + generations.length + " priorities.length=" +
+                priorities.length);
+        }
+        for (int i = 0; i < count; i++)
+        {
+            final int slot = indices[i];
+            if (slot < 0 || slot >= capacity)
+            {
+                throw new IndexOutOfBoundsException("indices[" + i + "]=" + slot + " capacity=" + capacity);
+            }
+            final double p = priorities[i];
+            if (!(p >= 0.0) || p == Double.POSITIVE_INFINITY)
+            {
+                throw new IllegalArgumentException("priority must be finite and >= 0: priorities[" + i + "]=" + p);
+            }
+        }
     }
 
     @Override
