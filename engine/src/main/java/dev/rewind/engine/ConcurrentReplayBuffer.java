@@ -882,7 +882,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        checkPriorityUpdate(indices, generations, priorities, count, capacity);
+        MappedReplayBuffer.checkPriorityUpdate(indices, generations, priorities, count, capacity);
         if (onWriterThread())
         {
             acquireWriterTokenOpen();
