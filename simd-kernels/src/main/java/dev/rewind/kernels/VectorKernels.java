@@ -621,6 +621,19 @@ public final class VectorKernels implements Kernels
         ScalarKernels.checkStandardise(x.length, rows, features, mean, invStd, out);
         final int bound = F.loopBound(features);
         final VectorMask<Float> tail = F.indexInRange(bound, features);
+        if (features <= FL)
+        {
+            // A row fits one vector: load the statistics once, then one (masked) load and store per row.
+            final VectorMask<Float> row = F.indexInRange(0, features);
+            final FloatVector m = FloatVector.fromArray(F, mean, 0, row);
+            final FloatVector s = FloatVector.fromArray(F, invStd, 0, row);
+            for (int r = 0; r < rows; r++)
+            {
+                final int base = r * features;
+                FloatVector.fromArray(F, x, base, row).sub(m).mul(s).intoArray(out, base, row);
+            }
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
             final int base = r * features;
