@@ -43,7 +43,6 @@ public final class VectorKernels implements Kernels
     private static final VectorMask<Double> FROM_4 = lanesFrom(4);
     private static final VectorMask<Double> FROM_8 = lanesFrom(8);
     private static final VectorMask<Double> FROM_16 = lanesFrom(16);
-    private static final VectorShuffle<Double> LAST_LANE = VectorShuffle.fromOp(D, i -> DL - 1);
 
     private final String description = "vector (DoubleVector " + DL + " lanes, FloatVector " + FL + " lanes, " +
         F.vectorBitSize() + "-bit)";
@@ -382,7 +381,7 @@ public final class VectorKernels implements Kernels
                 .and(mass.compare(VectorOperators.GT, 0.0));
             return hit.anyTrue() ? hit.firstTrue() : ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
         }
-        DoubleVector carry = DoubleVector.zero(D);
+        double carry = 0.0;
         for (int base = 0; base < fanout; base += DL)
         {
             final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
@@ -393,7 +392,7 @@ public final class VectorKernels implements Kernels
             {
                 return base + hit.firstTrue();
             }
-            carry = prefix.rearrange(LAST_LANE);
+            carry = prefix.lane(DL - 1);
         }
         return ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
     }
@@ -484,7 +483,8 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * One level when a node's children span several vectors: scan each, carrying the running total.
+     * One level when a node's children span several vectors: scan each, carrying the running total as a scalar
+     * (a vector carried around the chunk loop would be a vector phi, which C2 does not always keep in registers).
      */
     private static void descendLevelWide(
         final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
@@ -497,7 +497,7 @@ public final class VectorKernels implements Kernels
             final double target = targets[i];
             int chosen = -1;
             double before = 0.0;
-            DoubleVector carry = DoubleVector.zero(D);
+            double carry = 0.0;
             for (int base = 0; base < fanout; base += DL)
             {
                 final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
@@ -508,10 +508,10 @@ public final class VectorKernels implements Kernels
                 {
                     final int lane = hit.firstTrue();
                     chosen = base + lane;
-                    before = 0 == lane ? carry.lane(0) : prefix.lane(lane - 1);
+                    before = 0 == lane ? carry : prefix.lane(lane - 1);
                     break;
                 }
-                carry = prefix.rearrange(LAST_LANE);
+                carry = prefix.lane(DL - 1);
             }
             if (chosen < 0)
             {
