@@ -26,6 +26,11 @@ import static dev.rewind.engine.internal.RecordDescriptor.LONG_HANDLE;
 final class MappedReplayBuffer implements ReplayBuffer
 {
     private static final int UNIFORM_REDRAW_LIMIT = 64;
+    /**
+     * Single adds publish once this many rows wait (or at the next read or priority update, whichever is first):
+     * consecutive slots share their tree ancestors, so their recomputation is paid once per group, not per row.
+     */
+    static final int ADD_PUBLISH_BATCH = 64;
 
     private final Schema schema;
     private final int capacity;
@@ -192,7 +197,10 @@ final class MappedReplayBuffer implements ReplayBuffer
                 ", buffer has " + schema);
         }
         final long first = append(transitions.rows, 0, transitions.count());
-        publish();
+        if (writeSequence - publishedSequence >= ADD_PUBLISH_BATCH)
+        {
+            publish();
+        }
         return first;
     }
 
@@ -373,6 +381,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     {
         checkOpen();
         checkBatchOwner(batch);
+        publish();
         if (count < 0 || count > batch.capacity() || count > indices.length)
         {
             throw new IllegalArgumentException("count=" + count + " batch capacity=" + batch.capacity() +
@@ -412,6 +421,8 @@ final class MappedReplayBuffer implements ReplayBuffer
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
         checkPriorityUpdate(indices, generations, priorities, count, capacity);
+        // Rows added since the last publish get their new-record mass first, or it would overwrite this update.
+        publish();
         if (massScratch.length < count)
         {
             massScratch = new double[count];
@@ -490,6 +501,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     public double probability(final int index)
     {
         final int size = size();
+        publish();
         if (index < 0 || index >= size)
         {
             throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
@@ -501,6 +513,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     public double priority(final int index)
     {
         final int size = size();
+        publish();
         if (null == trees)
         {
             throw new IllegalStateException("buffer is not prioritized: it keeps no priorities");
@@ -528,6 +541,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     public void flush()
     {
         checkOpen();
+        publish();
         file.force();
     }
 
@@ -536,6 +550,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     {
         if (!closed)
         {
+            publish();
             closed = true;
             file.close();
         }
@@ -590,6 +605,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     {
         checkOpen();
         checkBatchOwner(batch);
+        publish();
         final int size = (int)Math.min(writeSequence, capacity);
         if (0 == size)
         {

@@ -502,7 +502,8 @@ class ReplayBufferTest
         }
         final IllegalStateException version = assertThrows(IllegalStateException.class,
             () -> ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build());
-        assertTrue(version.getMessage().contains("layout version: file=7 code=1"), version.getMessage());
+        assertTrue(version.getMessage().contains("layout version: file=7 code=" +
+            dev.rewind.engine.internal.FileHeaderDescriptor.LAYOUT_VERSION), version.getMessage());
 
         Files.write(path, new byte[]{1, 2, 3});
         assertThrows(IllegalStateException.class,

@@ -11,21 +11,30 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
 /**
  * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment.
  *
- * <p>Both trees share one shape. Level {@code depth} holds the leaves, one per slot, padded up to a multiple of the
+ * <p>Shape: level {@code depth} of the sum tree holds the leaves, one per slot, padded up to a multiple of the
  * fan-out; every level above holds one node per group of {@code fanout} children, again padded to a multiple of the
  * fan-out, up to the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level
  * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on
- * a cache line. Padding leaves hold 0 in the sum tree and +infinity in the min tree.
+ * a cache line. The min tree has the same internal levels; its bottom level (depth - 1) takes the minimum of the sum
+ * tree's leaves directly, so the leaf masses are stored once.
  *
- * <p>Note to maintainers: an internal node is always recomputed from its children (never adjusted by a delta), so
- * the sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
- * floating-point sum of the current children, computed by the same kernel every time (so a rebuild reproduces it). Single writer: only the writer thread calls the
- * mutators.
+ * <p>Unset leaves: a slot never written (and padding beyond the capacity) holds {@code -0.0}. It adds like
+ * {@code +0.0} in every sum, and the min tree skips it, so the global minimum is that of the stored records only. A
+ * real mass is never {@code -0.0}: the mutators store {@code mass + 0.0}, and {@link #leaf} returns {@code +0.0}.
+ *
+ * <p>Note to maintainers: a sum node is always recomputed from its children (never adjusted by a delta), so the
+ * sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
+ * floating-point sum of the current children, in one fixed order every time (so a rebuild reproduces it).
+ * A min node is exactly the minimum of its children; an update walks up only while the node's value changes (a new
+ * mass below the node, or the old minimum replaced by a larger mass), which is one compare for most updates. Single
+ * writer: only the writer thread calls the mutators.
  */
 public final class PriorityTrees
 {
     /** Levels with at most this many nodes deduplicate a batch's recomputations with a bitset. */
     private static final int DEDUP_LEVEL_NODES = 4096;
+    /** The bits of {@code -0.0}, the mark of an unset leaf. */
+    private static final long UNSET_BITS = Double.doubleToRawLongBits(-0.0);
 
     private final MemorySegment segment;
     private final Kernels kernels;
@@ -47,7 +56,7 @@ public final class PriorityTrees
      * @param regionOffset byte offset of the region, cache-line aligned.
      * @param capacity     number of leaves in use, at least 1.
      * @param fanout       children per node, a power of two from 2 to 64.
-     * @param kernels      the kernels that sum and search node children.
+     * @param kernels      the kernels that take minima of node children and search the sum tree.
      */
     public PriorityTrees(
         final MemorySegment segment, final long regionOffset, final int capacity, final int fanout,
@@ -77,14 +86,14 @@ public final class PriorityTrees
             }
         }
         this.sumLevelOffsets = new long[nodes.length];
-        this.minLevelOffsets = new long[nodes.length];
+        this.minLevelOffsets = new long[depth];
         long offset = regionOffset;
         for (int l = 0; l < nodes.length; l++)
         {
             sumLevelOffsets[l] = offset;
             offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
         }
-        for (int l = 0; l < nodes.length; l++)
+        for (int l = 0; l < depth; l++)
         {
             minLevelOffsets[l] = offset;
             offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
@@ -102,12 +111,15 @@ public final class PriorityTrees
     public static long regionLength(final int capacity, final int fanout)
     {
         checkFanout(fanout);
+        final int[] nodes = levelNodeCounts(capacity, fanout);
         long length = 0;
-        for (final int n : levelNodeCounts(capacity, fanout))
+        for (int l = 0; l < nodes.length; l++)
         {
-            length += alignToCacheLine((long)n * Double.BYTES);
+            // Sum levels 0..depth, min levels 0..depth-1.
+            final long levelLength = alignToCacheLine((long)nodes[l] * Double.BYTES);
+            length += l < nodes.length - 1 ? 2 * levelLength : levelLength;
         }
-        return 2 * length;
+        return length;
     }
 
     /**
@@ -154,18 +166,23 @@ public final class PriorityTrees
     }
 
     /**
-     * Writes empty trees: every sum 0, every min +infinity.
+     * Writes empty trees: every leaf unset ({@code -0.0}), every internal sum 0, every min +infinity.
      */
     public void clear()
     {
-        for (int l = 0; l <= depth; l++)
+        for (int l = 0; l < depth; l++)
         {
             segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
             final long base = minLevelOffsets[l];
             for (int j = 0; j < levelNodes[l]; j++)
             {
-                segment.set(DOUBLE, base + (long)j * Double.BYTES, Double.POSITIVE_INFINITY);
+                segment.set(DOUBLE, base + ((long)j << 3), Double.POSITIVE_INFINITY);
             }
+        }
+        final long leafBase = sumLevelOffsets[depth];
+        for (int j = 0; j < levelNodes[depth]; j++)
+        {
+            segment.set(DOUBLE, leafBase + ((long)j << 3), -0.0);
         }
     }
 
@@ -178,34 +195,38 @@ public final class PriorityTrees
         {
             for (int j = 0; j < usedNodes[l]; j++)
             {
-                recompute(l, j);
+                final long nodeOffset = (long)j << 3;
+                segment.set(DOUBLE, sumLevelOffsets[l] + nodeOffset, childSum(l, j));
+                segment.set(DOUBLE, minLevelOffsets[l] + nodeOffset, childMin(l, j));
             }
         }
     }
 
     /**
-     * Sets one leaf and recomputes its ancestors.
+     * Sets one leaf and updates its ancestors.
      *
      * @param leaf the slot.
      * @param mass the new mass, finite and {@code >= 0}.
      */
     public void set(final int leaf, final double mass)
     {
-        final MemorySegment segment = this.segment;
-        segment.set(DOUBLE, sumLevelOffsets[depth] + (long)leaf * Double.BYTES, mass);
-        segment.set(DOUBLE, minLevelOffsets[depth] + (long)leaf * Double.BYTES, mass);
+        final long at = sumLevelOffsets[depth] + ((long)leaf << 3);
+        final double old = segment.get(DOUBLE, at);
+        final double stored = mass + 0.0;
+        segment.set(DOUBLE, at, stored);
+        updateMin(leaf, old, stored);
         int node = leaf;
         for (int l = depth - 1; l >= 0; l--)
         {
             node >>>= fanoutShift;
-            recompute(l, node);
+            recomputeSum(l, node);
         }
     }
 
     /**
-     * Sets many leaves, then recomputes their ancestors level by level: the cache misses of different leaves'
-     * paths overlap instead of forming one chain per leaf, and each node of the small upper levels is recomputed
-     * once however many of the leaves lie below it. A leaf named twice takes its last mass.
+     * Sets many leaves, then recomputes their sum-tree ancestors level by level: the cache misses of different
+     * leaves' paths overlap instead of forming one chain per leaf, and each node of the small upper levels is
+     * recomputed once however many of the leaves lie below it. A leaf named twice takes its last mass.
      *
      * @param leaves slots.
      * @param masses their new masses, finite and {@code >= 0}.
@@ -218,8 +239,7 @@ public final class PriorityTrees
             return;
         }
         final MemorySegment segment = this.segment;
-        final long sumBase = sumLevelOffsets[depth];
-        final long minBase = minLevelOffsets[depth];
+        final long leafBase = sumLevelOffsets[depth];
         if (nodeScratch.length < n)
         {
             nodeScratch = new int[n];
@@ -228,8 +248,12 @@ public final class PriorityTrees
         for (int i = 0; i < n; i++)
         {
             final int leaf = leaves[i];
-            segment.set(DOUBLE, sumBase + ((long)leaf << 3), masses[i]);
-            segment.set(DOUBLE, minBase + ((long)leaf << 3), masses[i]);
+            final long at = leafBase + ((long)leaf << 3);
+            final double old = segment.get(DOUBLE, at);
+            final double stored = masses[i] + 0.0;
+            segment.set(DOUBLE, at, stored);
+            // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
+            updateMin(leaf, old, stored);
             nodes[i] = leaf;
         }
         // Level l is recomputed only after every node of level l + 1 below it: parents read final children.
@@ -242,7 +266,7 @@ public final class PriorityTrees
                 {
                     final int node = nodes[i] >>> fanoutShift;
                     nodes[i] = node;
-                    recompute(l, node);
+                    recomputeSum(l, node);
                 }
             }
             else
@@ -258,7 +282,7 @@ public final class PriorityTrees
                     long word = bits[w];
                     while (0 != word)
                     {
-                        recompute(l, (w << 6) + Long.numberOfTrailingZeros(word));
+                        recomputeSum(l, (w << 6) + Long.numberOfTrailingZeros(word));
                         word &= word - 1;
                     }
                     bits[w] = 0;
@@ -268,7 +292,7 @@ public final class PriorityTrees
     }
 
     /**
-     * Sets the leaves {@code [from, to)} to one mass and recomputes their ancestors once each.
+     * Sets the leaves {@code [from, to)} to one mass and recomputes their sum-tree ancestors once each.
      *
      * @param from first slot.
      * @param to   one past the last slot.
@@ -281,12 +305,14 @@ public final class PriorityTrees
             return;
         }
         final MemorySegment segment = this.segment;
-        final long sumBase = sumLevelOffsets[depth];
-        final long minBase = minLevelOffsets[depth];
+        final long leafBase = sumLevelOffsets[depth];
+        final double stored = mass + 0.0;
         for (int leaf = from; leaf < to; leaf++)
         {
-            segment.set(DOUBLE, sumBase + (long)leaf * Double.BYTES, mass);
-            segment.set(DOUBLE, minBase + (long)leaf * Double.BYTES, mass);
+            final long at = leafBase + ((long)leaf << 3);
+            final double old = segment.get(DOUBLE, at);
+            segment.set(DOUBLE, at, stored);
+            updateMin(leaf, old, stored);
         }
         int first = from;
         int last = to - 1;
@@ -296,28 +322,104 @@ public final class PriorityTrees
             last >>>= fanoutShift;
             for (int node = first; node <= last; node++)
             {
-                recompute(l, node);
+                recomputeSum(l, node);
             }
         }
     }
 
     /**
-     * Recomputes node {@code node} of level {@code level} from its children in both trees.
+     * Restores the min tree above a leaf whose mass went from {@code old} to {@code mass} (the leaf is already
+     * stored). Each ancestor held the minimum of its children before the change, so it changes only if the new mass
+     * is below it, or if it was the old mass and the mass grew (then it is recomputed); the walk stops at the first
+     * ancestor that keeps its value.
      */
-    private void recompute(final int level, final int node)
+    private void updateMin(final int leaf, final double old, final double mass)
     {
-        final long nodeOffset = (long)node << 3;
-        segment.set(DOUBLE, sumLevelOffsets[level] + nodeOffset, childSum(level, node));
-        segment.set(DOUBLE, minLevelOffsets[level] + nodeOffset, childMin(level, node));
+        double before = minKey(old);
+        double after = mass;
+        int node = leaf;
+        for (int l = depth - 1; l >= 0; l--)
+        {
+            node >>>= fanoutShift;
+            final long at = minLevelOffsets[l] + ((long)node << 3);
+            final double current = segment.get(DOUBLE, at);
+            final double updated;
+            if (after < current)
+            {
+                updated = after;
+            }
+            else if (before == current && after != before)
+            {
+                updated = childMin(l, node);
+            }
+            else
+            {
+                return;
+            }
+            if (updated == current)
+            {
+                return;
+            }
+            segment.set(DOUBLE, at, updated);
+            before = current;
+            after = updated;
+        }
     }
 
+    /**
+     * A leaf's value in the min tree: unset leaves do not count.
+     */
+    private static double minKey(final double leafMass)
+    {
+        return Double.doubleToRawLongBits(leafMass) == UNSET_BITS ? Double.POSITIVE_INFINITY : leafMass;
+    }
+
+    private void recomputeSum(final int level, final int node)
+    {
+        segment.set(DOUBLE, sumLevelOffsets[level] + ((long)node << 3), childSum(level, node));
+    }
+
+    /**
+     * The sum of a node's children in one fixed order: four interleaved partial sums, then {@code (a0 + a1) +
+     * (a2 + a3)}. Scalar on purpose: a vector reduction may round differently in interpreted and compiled code, and
+     * a stored sum must be reproducible by any later recomputation (rebuild, consistency check). The four chains
+     * keep the add latency at a quarter of a left-to-right loop.
+     */
     private double childSum(final int level, final int node)
     {
-        return kernels.sum(segment, sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3), fanout);
+        final MemorySegment segment = this.segment;
+        final long base = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
+        if (2 == fanout)
+        {
+            return segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 8);
+        }
+        double a0 = 0.0;
+        double a1 = 0.0;
+        double a2 = 0.0;
+        double a3 = 0.0;
+        for (int c = 0; c < fanout; c += 4)
+        {
+            final long at = base + ((long)c << 3);
+            a0 += segment.get(DOUBLE, at);
+            a1 += segment.get(DOUBLE, at + 8);
+            a2 += segment.get(DOUBLE, at + 16);
+            a3 += segment.get(DOUBLE, at + 24);
+        }
+        return (a0 + a1) + (a2 + a3);
     }
 
     private double childMin(final int level, final int node)
     {
+        if (level == depth - 1)
+        {
+            final long base = sumLevelOffsets[depth] + ((long)node << fanoutShift << 3);
+            double min = Double.POSITIVE_INFINITY;
+            for (int c = 0; c < fanout; c++)
+            {
+                min = Math.min(min, minKey(segment.get(DOUBLE, base + ((long)c << 3))));
+            }
+            return min;
+        }
         return kernels.min(segment, minLevelOffsets[level + 1] + ((long)node << fanoutShift << 3), fanout);
     }
 
@@ -329,7 +431,8 @@ public final class PriorityTrees
      */
     public double leaf(final int leaf)
     {
-        return segment.get(DOUBLE, sumLevelOffsets[depth] + (long)leaf * Double.BYTES);
+        // + 0.0 turns the unset mark -0.0 into 0.
+        return segment.get(DOUBLE, sumLevelOffsets[depth] + ((long)leaf << 3)) + 0.0;
     }
 
     /**
@@ -422,6 +525,16 @@ public final class PriorityTrees
      */
     public String checkConsistency()
     {
+        final long leafBase = sumLevelOffsets[depth];
+        for (int j = 0; j < levelNodes[depth]; j++)
+        {
+            final double mass = segment.get(DOUBLE, leafBase + ((long)j << 3));
+            final boolean unset = Double.doubleToRawLongBits(mass) == UNSET_BITS;
+            if (j >= usedNodes[depth] ? !unset : !(unset || mass >= 0.0))
+            {
+                return "leaf=" + j + " mass=" + mass + " capacity=" + usedNodes[depth];
+            }
+        }
         for (int l = depth - 1; l >= 0; l--)
         {
             for (int j = 0; j < levelNodes[l]; j++)

@@ -1,0 +1,138 @@
+package dev.rewind.engine.internal;
+
+import dev.rewind.kernels.Kernels;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The trees against a plain array model: after every operation the min root equals the minimum of the leaves set
+ * so far (unset leaves do not count, zero masses do), the sum root equals the recomputation, and every node equals
+ * the recomputation from its children.
+ */
+class PriorityTreesTest
+{
+    private final Arena arena = Arena.ofConfined();
+
+    @AfterEach
+    void close()
+    {
+        arena.close();
+    }
+
+    private PriorityTrees trees(final int capacity, final int fanout)
+    {
+        final MemorySegment segment = arena.allocate(PriorityTrees.regionLength(capacity, fanout), 64);
+        final PriorityTrees trees = new PriorityTrees(segment, 0, capacity, fanout, Kernels.best());
+        trees.clear();
+        return trees;
+    }
+
+    /** The model's minimum over set leaves (NaN marks an unset leaf), +infinity when none is set. */
+    private static double modelMin(final double[] model)
+    {
+        double min = Double.POSITIVE_INFINITY;
+        for (final double m : model)
+        {
+            if (!Double.isNaN(m))
+            {
+                min = Math.min(min, m);
+            }
+        }
+        return min;
+    }
+
+    @Test
+    void shouldCountOnlySetLeavesInTheMinimum()
+    {
+        final PriorityTrees trees = trees(37, 4);
+        assertEquals(Double.POSITIVE_INFINITY, trees.minMass());
+        assertEquals(0.0, trees.total());
+        assertEquals(0.0, trees.leaf(5));
+        assertEquals(Double.doubleToRawLongBits(0.0), Double.doubleToRawLongBits(trees.leaf(5)), "never -0.0");
+        trees.setRange(0, 3, 2.5);
+        assertEquals(2.5, trees.minMass(), "unset leaves are not minima");
+        assertEquals(7.5, trees.total());
+        trees.set(20, 0.75);
+        assertEquals(0.75, trees.minMass());
+        trees.set(20, 3.0);
+        assertEquals(2.5, trees.minMass(), "the old minimum replaced by a larger mass");
+        trees.set(1, 0.0);
+        assertEquals(0.0, trees.minMass(), "a zero mass counts");
+        assertNull(trees.checkConsistency());
+    }
+
+    @Test
+    void shouldKeepEveryNodeExactUnderRandomOperations()
+    {
+        for (final int fanout : new int[]{2, 4, 8, 16})
+        {
+            final int capacity = 1_013;
+            final PriorityTrees trees = trees(capacity, fanout);
+            final double[] model = new double[capacity];
+            Arrays.fill(model, Double.NaN);
+            final SplittableRandom rng = new SplittableRandom(fanout);
+            final int[] leaves = new int[64];
+            final double[] masses = new double[64];
+            for (int op = 0; op < 20_000; op++)
+            {
+                final int kind = rng.nextInt(3);
+                if (0 == kind)
+                {
+                    final int leaf = rng.nextInt(capacity);
+                    final double mass = mass(rng);
+                    trees.set(leaf, mass);
+                    model[leaf] = mass;
+                }
+                else if (1 == kind)
+                {
+                    // A batch over a narrow range, so that leaves repeat and siblings change together.
+                    final int n = 1 + rng.nextInt(leaves.length);
+                    final int base = rng.nextInt(capacity - 40);
+                    for (int i = 0; i < n; i++)
+                    {
+                        leaves[i] = base + rng.nextInt(40);
+                        masses[i] = mass(rng);
+                        model[leaves[i]] = masses[i];
+                    }
+                    trees.setAll(leaves, masses, n);
+                }
+                else
+                {
+                    final int from = rng.nextInt(capacity);
+                    final int to = Math.min(capacity, from + rng.nextInt(50));
+                    final double mass = mass(rng);
+                    trees.setRange(from, to, mass);
+                    Arrays.fill(model, from, to, mass);
+                }
+                assertEquals(modelMin(model), trees.minMass(), "fanout=" + fanout + " op=" + op);
+                if (0 == op % 1000)
+                {
+                    assertNull(trees.checkConsistency(), "fanout=" + fanout + " op=" + op);
+                }
+            }
+            assertNull(trees.checkConsistency(), "fanout=" + fanout);
+            trees.rebuild();
+            assertNull(trees.checkConsistency(), "rebuild, fanout=" + fanout);
+            assertEquals(modelMin(model), trees.minMass());
+        }
+    }
+
+    /** Masses from a few repeated values (ties for the minimum) and a continuous range, and zero. */
+    private static double mass(final SplittableRandom rng)
+    {
+        return switch (rng.nextInt(4))
+        {
+            case 0 -> 0.5 * rng.nextInt(4);
+            case 1 -> Math.pow(10, rng.nextDouble(-6, 3));
+            default -> rng.nextDouble();
+        };
+    }
+}
