@@ -171,54 +171,61 @@ public final class VectorKernels implements Kernels
         return extremum(values, n, VectorOperators.MAX);
     }
 
+    /**
+     * Min or max with Java's semantics. Java's {@code Math.min} on vectors is a long multi-instruction sequence (NaN
+     * and signed-zero fix-ups), so the loop keeps the better lane by one compare and one blend over four independent
+     * chains, and a running sum of the values stands guard: it is NaN if any value was NaN (or infinities of both
+     * signs met). When the guard is NaN, or the answer is a zero (whose sign Java's rule fixes), the scalar twin
+     * answers instead, so the result is always the scalar one, bit for bit.
+     */
     private static double extremum(final double[] values, final int n, final VectorOperators.Associative op)
     {
         final boolean isMin = VectorOperators.MIN == op;
-        final int bound8 = n & -(8 * DL);
+        final VectorOperators.Comparison better = isMin ? VectorOperators.LT : VectorOperators.GT;
+        final int bound4 = n & -(4 * DL);
         final int bound = D.loopBound(n);
-        int i = 0;
-        double result = values[0];
-        if (bound > 0)
+        if (bound4 == 0)
         {
-            // Java-semantics min/max on doubles is a multi-instruction sequence with a long latency: eight
-            // independent chains keep the core busy on long runs.
-            DoubleVector a0 = DoubleVector.fromArray(D, values, 0);
-            if (bound8 > 0)
-            {
-                DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
-                DoubleVector a2 = DoubleVector.fromArray(D, values, 2 * DL);
-                DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL);
-                DoubleVector a4 = DoubleVector.fromArray(D, values, 4 * DL);
-                DoubleVector a5 = DoubleVector.fromArray(D, values, 5 * DL);
-                DoubleVector a6 = DoubleVector.fromArray(D, values, 6 * DL);
-                DoubleVector a7 = DoubleVector.fromArray(D, values, 7 * DL);
-                for (i = 8 * DL; i < bound8; i += 8 * DL)
-                {
-                    a0 = a0.lanewise(op, DoubleVector.fromArray(D, values, i));
-                    a1 = a1.lanewise(op, DoubleVector.fromArray(D, values, i + DL));
-                    a2 = a2.lanewise(op, DoubleVector.fromArray(D, values, i + 2 * DL));
-                    a3 = a3.lanewise(op, DoubleVector.fromArray(D, values, i + 3 * DL));
-                    a4 = a4.lanewise(op, DoubleVector.fromArray(D, values, i + 4 * DL));
-                    a5 = a5.lanewise(op, DoubleVector.fromArray(D, values, i + 5 * DL));
-                    a6 = a6.lanewise(op, DoubleVector.fromArray(D, values, i + 6 * DL));
-                    a7 = a7.lanewise(op, DoubleVector.fromArray(D, values, i + 7 * DL));
-                }
-                a0 = a0.lanewise(op, a1).lanewise(op, a2.lanewise(op, a3))
-                    .lanewise(op, a4.lanewise(op, a5).lanewise(op, a6.lanewise(op, a7)));
-            }
-            else
-            {
-                i = DL;
-            }
-            for (; i < bound; i += DL)
-            {
-                a0 = a0.lanewise(op, DoubleVector.fromArray(D, values, i));
-            }
-            result = a0.reduceLanes(op);
+            return isMin ? ScalarKernels.INSTANCE.min(values, n) : ScalarKernels.INSTANCE.max(values, n);
         }
+        DoubleVector a0 = DoubleVector.fromArray(D, values, 0);
+        DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
+        DoubleVector a2 = DoubleVector.fromArray(D, values, 2 * DL);
+        DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL);
+        DoubleVector guard = a0.add(a1).add(a2.add(a3));
+        int i = 4 * DL;
+        for (; i < bound4; i += 4 * DL)
+        {
+            final DoubleVector v0 = DoubleVector.fromArray(D, values, i);
+            final DoubleVector v1 = DoubleVector.fromArray(D, values, i + DL);
+            final DoubleVector v2 = DoubleVector.fromArray(D, values, i + 2 * DL);
+            final DoubleVector v3 = DoubleVector.fromArray(D, values, i + 3 * DL);
+            a0 = a0.blend(v0, v0.compare(better, a0));
+            a1 = a1.blend(v1, v1.compare(better, a1));
+            a2 = a2.blend(v2, v2.compare(better, a2));
+            a3 = a3.blend(v3, v3.compare(better, a3));
+            guard = guard.add(v0.add(v1).add(v2.add(v3)));
+        }
+        for (; i < bound; i += DL)
+        {
+            final DoubleVector v = DoubleVector.fromArray(D, values, i);
+            a0 = a0.blend(v, v.compare(better, a0));
+            guard = guard.add(v);
+        }
+        a0 = a0.blend(a1, a1.compare(better, a0));
+        a2 = a2.blend(a3, a3.compare(better, a2));
+        a0 = a0.blend(a2, a2.compare(better, a0));
+        double result = a0.reduceLanes(op);
+        double tail = 0.0;
         for (; i < n; i++)
         {
-            result = isMin ? Math.min(result, values[i]) : Math.max(result, values[i]);
+            final double v = values[i];
+            result = isMin ? Math.min(result, v) : Math.max(result, v);
+            tail += v;
+        }
+        if (guard.test(VectorOperators.IS_NAN).anyTrue() || Double.isNaN(tail) || 0.0 == result)
+        {
+            return isMin ? ScalarKernels.INSTANCE.min(values, n) : ScalarKernels.INSTANCE.max(values, n);
         }
         return result;
     }
@@ -315,26 +322,62 @@ public final class VectorKernels implements Kernels
         return extremum(segment, offset, n, VectorOperators.MAX);
     }
 
+    /**
+     * {@link #extremum(double[], int, VectorOperators.Associative)} over a segment.
+     */
     private static double extremum(
         final MemorySegment segment, final long offset, final int n, final VectorOperators.Associative op)
     {
         final boolean isMin = VectorOperators.MIN == op;
+        final VectorOperators.Comparison better = isMin ? VectorOperators.LT : VectorOperators.GT;
+        final int bound4 = n & -(4 * DL);
         final int bound = D.loopBound(n);
-        int i = 0;
-        double result = segment.get(LE_DOUBLE, offset);
-        if (bound > 0)
+        if (bound4 == 0)
         {
-            DoubleVector acc = DoubleVector.fromMemorySegment(D, segment, offset, LE);
-            for (i = DL; i < bound; i += DL)
-            {
-                acc = acc.lanewise(op, DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE));
-            }
-            result = acc.reduceLanes(op);
+            return isMin ? ScalarKernels.INSTANCE.min(segment, offset, n) :
+                ScalarKernels.INSTANCE.max(segment, offset, n);
         }
+        final long stride = (long)DL << 3;
+        DoubleVector a0 = DoubleVector.fromMemorySegment(D, segment, offset, LE);
+        DoubleVector a1 = DoubleVector.fromMemorySegment(D, segment, offset + stride, LE);
+        DoubleVector a2 = DoubleVector.fromMemorySegment(D, segment, offset + 2 * stride, LE);
+        DoubleVector a3 = DoubleVector.fromMemorySegment(D, segment, offset + 3 * stride, LE);
+        DoubleVector guard = a0.add(a1).add(a2.add(a3));
+        int i = 4 * DL;
+        for (; i < bound4; i += 4 * DL)
+        {
+            final long at = offset + ((long)i << 3);
+            final DoubleVector v0 = DoubleVector.fromMemorySegment(D, segment, at, LE);
+            final DoubleVector v1 = DoubleVector.fromMemorySegment(D, segment, at + stride, LE);
+            final DoubleVector v2 = DoubleVector.fromMemorySegment(D, segment, at + 2 * stride, LE);
+            final DoubleVector v3 = DoubleVector.fromMemorySegment(D, segment, at + 3 * stride, LE);
+            a0 = a0.blend(v0, v0.compare(better, a0));
+            a1 = a1.blend(v1, v1.compare(better, a1));
+            a2 = a2.blend(v2, v2.compare(better, a2));
+            a3 = a3.blend(v3, v3.compare(better, a3));
+            guard = guard.add(v0.add(v1).add(v2.add(v3)));
+        }
+        for (; i < bound; i += DL)
+        {
+            final DoubleVector v = DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE);
+            a0 = a0.blend(v, v.compare(better, a0));
+            guard = guard.add(v);
+        }
+        a0 = a0.blend(a1, a1.compare(better, a0));
+        a2 = a2.blend(a3, a3.compare(better, a2));
+        a0 = a0.blend(a2, a2.compare(better, a0));
+        double result = a0.reduceLanes(op);
+        double tail = 0.0;
         for (; i < n; i++)
         {
             final double v = segment.get(LE_DOUBLE, offset + ((long)i << 3));
             result = isMin ? Math.min(result, v) : Math.max(result, v);
+            tail += v;
+        }
+        if (guard.test(VectorOperators.IS_NAN).anyTrue() || Double.isNaN(tail) || 0.0 == result)
+        {
+            return isMin ? ScalarKernels.INSTANCE.min(segment, offset, n) :
+                ScalarKernels.INSTANCE.max(segment, offset, n);
         }
         return result;
     }

@@ -122,6 +122,50 @@ class VectorConformanceTest
         assertEquals(SCALAR.sum(values, n), VECTOR.sum(values, n), 2.0 * gamma(n, U_DOUBLE) * sumAbs);
     }
 
+    /**
+     * Min and max follow Java's rules bit for bit where a compare-and-blend loop would not by itself: a NaN anywhere
+     * wins, {@code -0.0} is below {@code +0.0}, and infinities of both signs may meet. Each special value is planted
+     * at every kind of position (first vector, the four-chain loop, the single-vector loop, the scalar tail).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {1, 7, 13, 255, 1023, 4099})
+    void shouldMatchScalarMinAndMaxBitForBitOnSpecialValues(final int n)
+    {
+        final SplittableRandom random = new SplittableRandom(n);
+        final double[][] plants = {
+            {Double.NaN}, {-0.0, 0.0}, {0.0, -0.0}, {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY},
+            {Double.NEGATIVE_INFINITY}, {Double.POSITIVE_INFINITY}};
+        for (final double[] plant : plants)
+        {
+            for (int trial = 0; trial < 20; trial++)
+            {
+                // Positive values, so that a planted zero is the minimum.
+                final double[] values = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    values[i] = random.nextDouble(1e-3, 100.0);
+                }
+                for (final double special : plant)
+                {
+                    values[random.nextInt(n)] = special;
+                }
+                final String what = "n=" + n + " plant=" + java.util.Arrays.toString(plant);
+                assertEquals(Double.doubleToRawLongBits(SCALAR.min(values, n)),
+                    Double.doubleToRawLongBits(VECTOR.min(values, n)), "min " + what);
+                assertEquals(Double.doubleToRawLongBits(SCALAR.max(values, n)),
+                    Double.doubleToRawLongBits(VECTOR.max(values, n)), "max " + what);
+                try (Arena arena = Arena.ofConfined())
+                {
+                    final MemorySegment segment = Fixtures.segmentOf(arena, values);
+                    assertEquals(Double.doubleToRawLongBits(SCALAR.min(segment, 0, n)),
+                        Double.doubleToRawLongBits(VECTOR.min(segment, 0, n)), "segment min " + what);
+                    assertEquals(Double.doubleToRawLongBits(SCALAR.max(segment, 0, n)),
+                        Double.doubleToRawLongBits(VECTOR.max(segment, 0, n)), "segment max " + what);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {1, 7, 13, 255, 1023, 4099})
     void shouldMatchScalarReductionsOnSegments(final int n)

@@ -64,6 +64,7 @@ public class ReductionBenchmark
         }
 
         Agreement.close("min", scalar.min(values, n), vector.min(values, n), 0.0);
+        Agreement.close("max", scalar.max(values, n), vector.max(values, n), 0.0);
         final double sumTolerance = 2.0 * Agreement.gamma(n, 0x1p-53) * sumAbs;
         Agreement.close("sum", scalar.sum(values, n), vector.sum(values, n), sumTolerance);
         Agreement.close("sum(segment)", scalar.sum(segment, 0, n), vector.sum(segment, 0, n), sumTolerance);
@@ -86,6 +87,30 @@ public class ReductionBenchmark
     public double scalarMin()
     {
         return scalar.min(values, n);
+    }
+
+    @Benchmark
+    public double vectorMax()
+    {
+        return vector.max(values, n);
+    }
+
+    @Benchmark
+    public double scalarMax()
+    {
+        return scalar.max(values, n);
+    }
+
+    @Benchmark
+    public double vectorMinSegment()
+    {
+        return vector.min(segment, 0, n);
+    }
+
+    @Benchmark
+    public double scalarMinSegment()
+    {
+        return scalar.min(segment, 0, n);
     }
 
     @Benchmark
