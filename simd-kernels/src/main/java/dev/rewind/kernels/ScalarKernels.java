@@ -224,6 +224,32 @@ public final class ScalarKernels implements Kernels
         return lastPositiveChild(tree, nodeOffset, fanout);
     }
 
+    /** Where {@link #touchDeepLevel} leaves what it loaded, so that the loads are not optimised away. */
+    @SuppressWarnings("unused")
+    private static long touchSink;
+
+    /**
+     * Before a batched descent searches one of the two deepest levels (the ones too large to stay in cache), loads the
+     * first child of each target's node there and discards it. The search step is long, so the core keeps only a
+     * few of its cache misses in flight; this short loop keeps many, and the search then finds the lines in cache.
+     * Results do not change.
+     */
+    static void touchDeepLevel(
+        final MemorySegment tree, final long levelOffset, final int level, final int depth, final int shift,
+        final int[] nodes, final int n)
+    {
+        if (level < depth - 1 || n < 16)
+        {
+            return;
+        }
+        long sink = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sink ^= Double.doubleToRawLongBits(tree.get(LE_DOUBLE, levelOffset + ((long)nodes[i] << shift << 3)));
+        }
+        touchSink = sink;
+    }
+
     /**
      * Descends one target by the rule of {@link #childIndex}, for the vector kernel's rare ulp-tie repair.
      */
@@ -303,6 +329,7 @@ public final class ScalarKernels implements Kernels
         for (int level = 1; level <= depth; level++)
         {
             final long levelOffset = levelOffsets[level];
+            touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
             for (int i = 0; i < n; i++)
             {
                 final int first = outLeaf[i] << shift;

@@ -457,6 +457,7 @@ public final class VectorKernels implements Kernels
         // Level by level: the loads of one level for all targets are independent, so they overlap in the core.
         for (int level = 1; level <= depth; level++)
         {
+            ScalarKernels.touchDeepLevel(tree, levelOffsets[level], level, depth, shift, outLeaf, n);
             if (fanout <= DL)
             {
                 descendLevelOneVector(tree, levelOffsets[level], fanout, shift, targets, n, outLeaf);

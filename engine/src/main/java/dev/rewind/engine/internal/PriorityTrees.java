@@ -245,6 +245,8 @@ public final class PriorityTrees
             nodeScratch = new int[n];
         }
         final int[] nodes = nodeScratch;
+        boolean ascending = true;
+        int previous = -1;
         for (int i = 0; i < n; i++)
         {
             final int leaf = leaves[i];
@@ -255,23 +257,46 @@ public final class PriorityTrees
             // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
             updateMin(leaf, old, stored);
             nodes[i] = leaf;
+            ascending &= leaf >= previous;
+            previous = leaf;
         }
         // Level l is recomputed only after every node of level l + 1 below it: parents read final children.
+        int count = n;
         for (int l = depth - 1; l >= 0; l--)
         {
+            final long childBase = sumLevelOffsets[l + 1];
+            final long parentBase = sumLevelOffsets[l];
             final long[] bits = dirty[l];
-            if (null == bits)
+            if (ascending)
             {
-                for (int i = 0; i < n; i++)
+                // Ascending leaves (a stratified sample's) give ascending parents: a node repeats only next to
+                // itself, so each is recomputed once and the list shrinks as the levels narrow.
+                int distinct = 0;
+                int last = -1;
+                for (int i = 0; i < count; i++)
+                {
+                    final int node = nodes[i] >>> fanoutShift;
+                    if (node != last)
+                    {
+                        segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
+                        nodes[distinct++] = node;
+                        last = node;
+                    }
+                }
+                count = distinct;
+            }
+            else if (null == bits)
+            {
+                for (int i = 0; i < count; i++)
                 {
                     final int node = nodes[i] >>> fanoutShift;
                     nodes[i] = node;
-                    recomputeSum(l, node);
+                    segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
                 }
             }
             else
             {
-                for (int i = 0; i < n; i++)
+                for (int i = 0; i < count; i++)
                 {
                     final int node = nodes[i] >>> fanoutShift;
                     nodes[i] = node;
@@ -282,7 +307,8 @@ public final class PriorityTrees
                     long word = bits[w];
                     while (0 != word)
                     {
-                        recomputeSum(l, (w << 6) + Long.numberOfTrailingZeros(word));
+                        final int node = (w << 6) + Long.numberOfTrailingZeros(word);
+                        segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
                         word &= word - 1;
                     }
                     bits[w] = 0;
@@ -376,19 +402,25 @@ public final class PriorityTrees
 
     private void recomputeSum(final int level, final int node)
     {
-        segment.set(DOUBLE, sumLevelOffsets[level] + ((long)node << 3), childSum(level, node));
+        segment.set(DOUBLE, sumLevelOffsets[level] + ((long)node << 3), groupSum(sumLevelOffsets[level + 1], node));
+    }
+
+    private double childSum(final int level, final int node)
+    {
+        return groupSum(sumLevelOffsets[level + 1], node);
     }
 
     /**
-     * The sum of a node's children in one fixed order: four interleaved partial sums, then {@code (a0 + a1) +
-     * (a2 + a3)}. Scalar on purpose: a vector reduction may round differently in interpreted and compiled code, and
-     * a stored sum must be reproducible by any later recomputation (rebuild, consistency check). The four chains
-     * keep the add latency at a quarter of a left-to-right loop.
+     * The sum of node {@code node}'s children, which start at {@code childLevelOffset + node * fanout * 8}, in one
+     * fixed order: four interleaved partial sums, then {@code (a0 + a1) + (a2 + a3)}. Scalar on purpose: a vector
+     * reduction may round differently in interpreted and compiled code, and a stored sum must be reproducible by any
+     * later recomputation (rebuild, consistency check). The four chains keep the add latency at a quarter of a
+     * left-to-right loop.
      */
-    private double childSum(final int level, final int node)
+    private double groupSum(final long childLevelOffset, final int node)
     {
         final MemorySegment segment = this.segment;
-        final long base = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
+        final long base = childLevelOffset + ((long)node << fanoutShift << 3);
         if (2 == fanout)
         {
             return segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 8);
