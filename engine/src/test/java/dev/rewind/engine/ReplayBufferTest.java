@@ -286,6 +286,51 @@ class ReplayBufferTest
         assertEquals(4.0 / 8.5, buffer.probability(2), 1e-15);
     }
 
+    /**
+     * Single adds reach the trees in groups (MappedReplayBuffer.ADD_PUBLISH_BATCH): every read and every priority
+     * update must see them, and a priority written between an add and its group's publication must survive it.
+     */
+    @Test
+    void shouldShowSingleAddsAtOnceAndKeepPrioritiesWrittenBeforeTheirGroupIsPublished(@TempDir final Path dir)
+    {
+        final Path path = dir.resolve("single.replay");
+        final ReplayBuffer buffer = ReplayBuffer.builder().schema(DQN).capacity(1_000).prioritized(0.5, 0.0)
+            .mapped(path).build();
+        final Transitions one = buffer.newTransitions(1);
+        for (long g = 0; g < 5; g++)
+        {
+            buffer.add(stage(one.clear(), g));
+        }
+        assertEquals(5, buffer.size());
+        // Slot 3 gets mass sqrt(0.0625) = 0.25 while rows 0..4 still wait for the trees; three more adds follow.
+        assertEquals(1, buffer.updatePriorities(new int[]{3}, new long[]{3}, new double[]{0.0625}, 1));
+        for (long g = 5; g < 8; g++)
+        {
+            buffer.add(stage(one.clear(), g));
+        }
+        assertEquals(1.0 / 7.25, buffer.probability(4), 1e-15, "a single add is visible to a read at once");
+        assertEquals(0.25 / 7.25, buffer.probability(3), 1e-15, "the update survives the later publication");
+        assertEquals(1.0 / 7.25, buffer.probability(7), 1e-15);
+        assertEquals(0.0625, buffer.priority(3), 1e-15);
+        final SampleBatch batch = buffer.sample(buffer.newBatch(8), 0.4, new SplittableRandom(3));
+        for (int row = 0; row < batch.size(); row++)
+        {
+            assertTrue(batch.index(row) < 8, "only stored rows are drawn: " + batch.index(row));
+            assertEquals(batch.index(row), batch.generation(row));
+        }
+        assertNull(((MappedReplayBuffer)buffer).trees().checkConsistency());
+        // Two adds left unpublished: close publishes them, and the reopened file holds all ten at the max mass.
+        buffer.add(stage(one.clear(), 8));
+        buffer.add(stage(one.clear(), 9));
+        buffer.close();
+        final ReplayBuffer reopened = track(ReplayBuffer.builder().schema(DQN).capacity(1_000).prioritized(0.5, 0.0)
+            .mapped(path).build());
+        assertEquals(10, reopened.size());
+        assertEquals(0.25 / 9.25, reopened.probability(3), 1e-15);
+        assertEquals(1.0 / 9.25, reopened.probability(9), 1e-15);
+        assertNull(((MappedReplayBuffer)reopened).trees().checkConsistency());
+    }
+
     @Test
     void shouldRefuseBadPrioritiesAndLeaveTheBufferUnchanged()
     {
