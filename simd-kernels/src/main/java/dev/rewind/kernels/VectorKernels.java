@@ -194,17 +194,40 @@ public final class VectorKernels implements Kernels
         DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL);
         DoubleVector guard = a0.add(a1).add(a2.add(a3));
         int i = 4 * DL;
-        for (; i < bound4; i += 4 * DL)
+        final int bound8 = 8 * DL <= n ? n & -(8 * DL) : 0;
+        if (bound8 > 0)
         {
-            final DoubleVector v0 = DoubleVector.fromArray(D, values, i);
-            final DoubleVector v1 = DoubleVector.fromArray(D, values, i + DL);
-            final DoubleVector v2 = DoubleVector.fromArray(D, values, i + 2 * DL);
-            final DoubleVector v3 = DoubleVector.fromArray(D, values, i + 3 * DL);
-            a0 = a0.blend(v0, v0.compare(better, a0));
-            a1 = a1.blend(v1, v1.compare(better, a1));
-            a2 = a2.blend(v2, v2.compare(better, a2));
-            a3 = a3.blend(v3, v3.compare(better, a3));
-            guard = guard.add(v0.add(v1).add(v2.add(v3)));
+            DoubleVector a4 = DoubleVector.fromArray(D, values, 4 * DL);
+            DoubleVector a5 = DoubleVector.fromArray(D, values, 5 * DL);
+            DoubleVector a6 = DoubleVector.fromArray(D, values, 6 * DL);
+            DoubleVector a7 = DoubleVector.fromArray(D, values, 7 * DL);
+            DoubleVector guard1 = a4.add(a5).add(a6.add(a7));
+            for (i = 8 * DL; i < bound8; i += 8 * DL)
+            {
+                final DoubleVector v0 = DoubleVector.fromArray(D, values, i);
+                final DoubleVector v1 = DoubleVector.fromArray(D, values, i + DL);
+                final DoubleVector v2 = DoubleVector.fromArray(D, values, i + 2 * DL);
+                final DoubleVector v3 = DoubleVector.fromArray(D, values, i + 3 * DL);
+                final DoubleVector v4 = DoubleVector.fromArray(D, values, i + 4 * DL);
+                final DoubleVector v5 = DoubleVector.fromArray(D, values, i + 5 * DL);
+                final DoubleVector v6 = DoubleVector.fromArray(D, values, i + 6 * DL);
+                final DoubleVector v7 = DoubleVector.fromArray(D, values, i + 7 * DL);
+                a0 = a0.blend(v0, v0.compare(better, a0));
+                a1 = a1.blend(v1, v1.compare(better, a1));
+                a2 = a2.blend(v2, v2.compare(better, a2));
+                a3 = a3.blend(v3, v3.compare(better, a3));
+                a4 = a4.blend(v4, v4.compare(better, a4));
+                a5 = a5.blend(v5, v5.compare(better, a5));
+                a6 = a6.blend(v6, v6.compare(better, a6));
+                a7 = a7.blend(v7, v7.compare(better, a7));
+                guard = guard.add(v0.add(v1).add(v2.add(v3)));
+                guard1 = guard1.add(v4.add(v5).add(v6.add(v7)));
+            }
+            a0 = a0.blend(a4, a4.compare(better, a0));
+            a1 = a1.blend(a5, a5.compare(better, a1));
+            a2 = a2.blend(a6, a6.compare(better, a2));
+            a3 = a3.blend(a7, a7.compare(better, a3));
+            guard = guard.add(guard1);
         }
         for (; i < bound; i += DL)
         {
