@@ -173,72 +173,75 @@ public final class VectorKernels implements Kernels
 
     /**
      * Min or max with Java's semantics. Java's {@code Math.min} on vectors is a long multi-instruction sequence (NaN
-     * and signed-zero fix-ups), so the loop keeps the better lane by one compare and one blend over four independent
+     * and signed-zero fix-ups), so the loop keeps the better lane by one compare and one blend over eight independent
      * chains, and a running sum of the values stands guard: it is NaN if any value was NaN (or infinities of both
      * signs met). When the guard is NaN, or the answer is a zero (whose sign Java's rule fixes), the scalar twin
-     * answers instead, so the result is always the scalar one, bit for bit.
+     * answers instead, so the result is always the scalar one, bit for bit. A maximum is minus the minimum of the
+     * negated values (one exact multiply by -1 per vector), so that every vector operator below is a constant: an
+     * operator that C2 cannot prove constant is not intrinsified, and the call then boxes vectors (it did, 96
+     * bytes per call, when the comparison was chosen by {@code op}).
      */
     private static double extremum(final double[] values, final int n, final VectorOperators.Associative op)
     {
         final boolean isMin = VectorOperators.MIN == op;
-        final VectorOperators.Comparison better = isMin ? VectorOperators.LT : VectorOperators.GT;
+        final double sign = isMin ? 1.0 : -1.0;
         final int bound4 = n & -(4 * DL);
         final int bound = D.loopBound(n);
         if (bound4 == 0)
         {
             return isMin ? ScalarKernels.INSTANCE.min(values, n) : ScalarKernels.INSTANCE.max(values, n);
         }
-        DoubleVector a0 = DoubleVector.fromArray(D, values, 0);
-        DoubleVector a1 = DoubleVector.fromArray(D, values, DL);
-        DoubleVector a2 = DoubleVector.fromArray(D, values, 2 * DL);
-        DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL);
+        DoubleVector a0 = DoubleVector.fromArray(D, values, 0).mul(sign);
+        DoubleVector a1 = DoubleVector.fromArray(D, values, DL).mul(sign);
+        DoubleVector a2 = DoubleVector.fromArray(D, values, 2 * DL).mul(sign);
+        DoubleVector a3 = DoubleVector.fromArray(D, values, 3 * DL).mul(sign);
         DoubleVector guard = a0.add(a1).add(a2.add(a3));
         int i = 4 * DL;
         final int bound8 = 8 * DL <= n ? n & -(8 * DL) : 0;
         if (bound8 > 0)
         {
-            DoubleVector a4 = DoubleVector.fromArray(D, values, 4 * DL);
-            DoubleVector a5 = DoubleVector.fromArray(D, values, 5 * DL);
-            DoubleVector a6 = DoubleVector.fromArray(D, values, 6 * DL);
-            DoubleVector a7 = DoubleVector.fromArray(D, values, 7 * DL);
+            DoubleVector a4 = DoubleVector.fromArray(D, values, 4 * DL).mul(sign);
+            DoubleVector a5 = DoubleVector.fromArray(D, values, 5 * DL).mul(sign);
+            DoubleVector a6 = DoubleVector.fromArray(D, values, 6 * DL).mul(sign);
+            DoubleVector a7 = DoubleVector.fromArray(D, values, 7 * DL).mul(sign);
             DoubleVector guard1 = a4.add(a5).add(a6.add(a7));
             for (i = 8 * DL; i < bound8; i += 8 * DL)
             {
-                final DoubleVector v0 = DoubleVector.fromArray(D, values, i);
-                final DoubleVector v1 = DoubleVector.fromArray(D, values, i + DL);
-                final DoubleVector v2 = DoubleVector.fromArray(D, values, i + 2 * DL);
-                final DoubleVector v3 = DoubleVector.fromArray(D, values, i + 3 * DL);
-                final DoubleVector v4 = DoubleVector.fromArray(D, values, i + 4 * DL);
-                final DoubleVector v5 = DoubleVector.fromArray(D, values, i + 5 * DL);
-                final DoubleVector v6 = DoubleVector.fromArray(D, values, i + 6 * DL);
-                final DoubleVector v7 = DoubleVector.fromArray(D, values, i + 7 * DL);
-                a0 = a0.blend(v0, v0.compare(better, a0));
-                a1 = a1.blend(v1, v1.compare(better, a1));
-                a2 = a2.blend(v2, v2.compare(better, a2));
-                a3 = a3.blend(v3, v3.compare(better, a3));
-                a4 = a4.blend(v4, v4.compare(better, a4));
-                a5 = a5.blend(v5, v5.compare(better, a5));
-                a6 = a6.blend(v6, v6.compare(better, a6));
-                a7 = a7.blend(v7, v7.compare(better, a7));
+                final DoubleVector v0 = DoubleVector.fromArray(D, values, i).mul(sign);
+                final DoubleVector v1 = DoubleVector.fromArray(D, values, i + DL).mul(sign);
+                final DoubleVector v2 = DoubleVector.fromArray(D, values, i + 2 * DL).mul(sign);
+                final DoubleVector v3 = DoubleVector.fromArray(D, values, i + 3 * DL).mul(sign);
+                final DoubleVector v4 = DoubleVector.fromArray(D, values, i + 4 * DL).mul(sign);
+                final DoubleVector v5 = DoubleVector.fromArray(D, values, i + 5 * DL).mul(sign);
+                final DoubleVector v6 = DoubleVector.fromArray(D, values, i + 6 * DL).mul(sign);
+                final DoubleVector v7 = DoubleVector.fromArray(D, values, i + 7 * DL).mul(sign);
+                a0 = a0.blend(v0, v0.compare(VectorOperators.LT, a0));
+                a1 = a1.blend(v1, v1.compare(VectorOperators.LT, a1));
+                a2 = a2.blend(v2, v2.compare(VectorOperators.LT, a2));
+                a3 = a3.blend(v3, v3.compare(VectorOperators.LT, a3));
+                a4 = a4.blend(v4, v4.compare(VectorOperators.LT, a4));
+                a5 = a5.blend(v5, v5.compare(VectorOperators.LT, a5));
+                a6 = a6.blend(v6, v6.compare(VectorOperators.LT, a6));
+                a7 = a7.blend(v7, v7.compare(VectorOperators.LT, a7));
                 guard = guard.add(v0.add(v1).add(v2.add(v3)));
                 guard1 = guard1.add(v4.add(v5).add(v6.add(v7)));
             }
-            a0 = a0.blend(a4, a4.compare(better, a0));
-            a1 = a1.blend(a5, a5.compare(better, a1));
-            a2 = a2.blend(a6, a6.compare(better, a2));
-            a3 = a3.blend(a7, a7.compare(better, a3));
+            a0 = a0.blend(a4, a4.compare(VectorOperators.LT, a0));
+            a1 = a1.blend(a5, a5.compare(VectorOperators.LT, a1));
+            a2 = a2.blend(a6, a6.compare(VectorOperators.LT, a2));
+            a3 = a3.blend(a7, a7.compare(VectorOperators.LT, a3));
             guard = guard.add(guard1);
         }
         for (; i < bound; i += DL)
         {
-            final DoubleVector v = DoubleVector.fromArray(D, values, i);
-            a0 = a0.blend(v, v.compare(better, a0));
+            final DoubleVector v = DoubleVector.fromArray(D, values, i).mul(sign);
+            a0 = a0.blend(v, v.compare(VectorOperators.LT, a0));
             guard = guard.add(v);
         }
-        a0 = a0.blend(a1, a1.compare(better, a0));
-        a2 = a2.blend(a3, a3.compare(better, a2));
-        a0 = a0.blend(a2, a2.compare(better, a0));
-        double result = a0.reduceLanes(op);
+        a0 = a0.blend(a1, a1.compare(VectorOperators.LT, a0));
+        a2 = a2.blend(a3, a3.compare(VectorOperators.LT, a2));
+        a0 = a0.blend(a2, a2.compare(VectorOperators.LT, a0));
+        double result = sign * a0.reduceLanes(VectorOperators.MIN);
         double tail = 0.0;
         for (; i < n; i++)
         {
@@ -352,7 +355,7 @@ public final class VectorKernels implements Kernels
         final MemorySegment segment, final long offset, final int n, final VectorOperators.Associative op)
     {
         final boolean isMin = VectorOperators.MIN == op;
-        final VectorOperators.Comparison better = isMin ? VectorOperators.LT : VectorOperators.GT;
+        final double sign = isMin ? 1.0 : -1.0;
         final int bound4 = n & -(4 * DL);
         final int bound = D.loopBound(n);
         if (bound4 == 0)
@@ -361,35 +364,35 @@ public final class VectorKernels implements Kernels
                 ScalarKernels.INSTANCE.max(segment, offset, n);
         }
         final long stride = (long)DL << 3;
-        DoubleVector a0 = DoubleVector.fromMemorySegment(D, segment, offset, LE);
-        DoubleVector a1 = DoubleVector.fromMemorySegment(D, segment, offset + stride, LE);
-        DoubleVector a2 = DoubleVector.fromMemorySegment(D, segment, offset + 2 * stride, LE);
-        DoubleVector a3 = DoubleVector.fromMemorySegment(D, segment, offset + 3 * stride, LE);
+        DoubleVector a0 = DoubleVector.fromMemorySegment(D, segment, offset, LE).mul(sign);
+        DoubleVector a1 = DoubleVector.fromMemorySegment(D, segment, offset + stride, LE).mul(sign);
+        DoubleVector a2 = DoubleVector.fromMemorySegment(D, segment, offset + 2 * stride, LE).mul(sign);
+        DoubleVector a3 = DoubleVector.fromMemorySegment(D, segment, offset + 3 * stride, LE).mul(sign);
         DoubleVector guard = a0.add(a1).add(a2.add(a3));
         int i = 4 * DL;
         for (; i < bound4; i += 4 * DL)
         {
             final long at = offset + ((long)i << 3);
-            final DoubleVector v0 = DoubleVector.fromMemorySegment(D, segment, at, LE);
-            final DoubleVector v1 = DoubleVector.fromMemorySegment(D, segment, at + stride, LE);
-            final DoubleVector v2 = DoubleVector.fromMemorySegment(D, segment, at + 2 * stride, LE);
-            final DoubleVector v3 = DoubleVector.fromMemorySegment(D, segment, at + 3 * stride, LE);
-            a0 = a0.blend(v0, v0.compare(better, a0));
-            a1 = a1.blend(v1, v1.compare(better, a1));
-            a2 = a2.blend(v2, v2.compare(better, a2));
-            a3 = a3.blend(v3, v3.compare(better, a3));
+            final DoubleVector v0 = DoubleVector.fromMemorySegment(D, segment, at, LE).mul(sign);
+            final DoubleVector v1 = DoubleVector.fromMemorySegment(D, segment, at + stride, LE).mul(sign);
+            final DoubleVector v2 = DoubleVector.fromMemorySegment(D, segment, at + 2 * stride, LE).mul(sign);
+            final DoubleVector v3 = DoubleVector.fromMemorySegment(D, segment, at + 3 * stride, LE).mul(sign);
+            a0 = a0.blend(v0, v0.compare(VectorOperators.LT, a0));
+            a1 = a1.blend(v1, v1.compare(VectorOperators.LT, a1));
+            a2 = a2.blend(v2, v2.compare(VectorOperators.LT, a2));
+            a3 = a3.blend(v3, v3.compare(VectorOperators.LT, a3));
             guard = guard.add(v0.add(v1).add(v2.add(v3)));
         }
         for (; i < bound; i += DL)
         {
-            final DoubleVector v = DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE);
-            a0 = a0.blend(v, v.compare(better, a0));
+            final DoubleVector v = DoubleVector.fromMemorySegment(D, segment, offset + ((long)i << 3), LE).mul(sign);
+            a0 = a0.blend(v, v.compare(VectorOperators.LT, a0));
             guard = guard.add(v);
         }
-        a0 = a0.blend(a1, a1.compare(better, a0));
-        a2 = a2.blend(a3, a3.compare(better, a2));
-        a0 = a0.blend(a2, a2.compare(better, a0));
-        double result = a0.reduceLanes(op);
+        a0 = a0.blend(a1, a1.compare(VectorOperators.LT, a0));
+        a2 = a2.blend(a3, a3.compare(VectorOperators.LT, a2));
+        a0 = a0.blend(a2, a2.compare(VectorOperators.LT, a0));
+        double result = sign * a0.reduceLanes(VectorOperators.MIN);
         double tail = 0.0;
         for (; i < n; i++)
         {
