@@ -94,7 +94,9 @@ public interface ReplayBuffer extends AutoCloseable
     SampleBatch newBatch(int capacity);
 
     /**
-     * Appends every staged row, in order, overwriting the oldest records once full. Allocates nothing.
+     * Appends every staged row, in order, overwriting the oldest records once full. Allocates nothing. The rows
+     * are in the file when this returns and every later call sees them; the priority trees may take small adds
+     * in groups (the next sample, read or update applies what is pending first), which a caller cannot observe.
      *
      * @param transitions staged rows of this buffer's schema.
      * @return the generation of the first appended row (later rows follow consecutively).
