@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Wide-tree search: a stratified batch of 256 targets descending a sum tree of {@code leaves} random masses (the
- * sampler's hot loop), and 256 single-node child searches at the leaf level.
+ * sampler's hot loop), and 256 single-node child searches at the leaf level. Each descent call takes the next of
+ * {@link #ROUNDS} pre-drawn batches, so that a large tree is visited along fresh paths as the sampler visits it
+ * (one fixed batch would keep its few thousand lines in cache).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -41,6 +43,7 @@ public class TreeSearchBenchmark
     private static final ValueLayout.OfDouble LE_DOUBLE =
         ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BATCH = 256;
+    private static final int ROUNDS = 1024;
 
     @Param({"8", "16"})
     public int fanout;
@@ -53,7 +56,8 @@ public class TreeSearchBenchmark
     private Arena arena;
     private MemorySegment tree;
     private long[] levelOffsets;
-    private double[] targets;
+    private double[][] targets;
+    private int round;
     private double[] scratch;
     private int[] outLeaf;
     private double[] outMass;
@@ -107,10 +111,13 @@ public class TreeSearchBenchmark
         }
         final double root = levels.get(depth)[0];
         // Stratified targets, as the sampler draws them: one uniform point in each of BATCH equal segments.
-        targets = new double[BATCH];
-        for (int i = 0; i < BATCH; i++)
+        targets = new double[ROUNDS][BATCH];
+        for (final double[] batch : targets)
         {
-            targets[i] = (i + random.nextDouble()) * root / BATCH;
+            for (int i = 0; i < BATCH; i++)
+            {
+                batch[i] = (i + random.nextDouble()) * root / BATCH;
+            }
         }
         scratch = new double[BATCH];
         outLeaf = new int[BATCH];
@@ -131,12 +138,15 @@ public class TreeSearchBenchmark
         }
 
         final int[] expected = new int[BATCH];
-        System.arraycopy(targets, 0, scratch, 0, BATCH);
-        scalar.descend(tree, levelOffsets, fanout, scratch, BATCH, expected, outMass);
-        System.arraycopy(targets, 0, scratch, 0, BATCH);
-        vector.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
-        // Random targets essentially never sit within rounding of a leaf boundary (the unit tests cover that).
-        Agreement.exact("descend", expected, outLeaf, BATCH);
+        for (final double[] batch : targets)
+        {
+            System.arraycopy(batch, 0, scratch, 0, BATCH);
+            scalar.descend(tree, levelOffsets, fanout, scratch, BATCH, expected, outMass);
+            System.arraycopy(batch, 0, scratch, 0, BATCH);
+            vector.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
+            // Random targets essentially never sit within rounding of a leaf boundary (the unit tests cover that).
+            Agreement.exact("descend", expected, outLeaf, BATCH);
+        }
         for (int i = 0; i < BATCH; i++)
         {
             final int s = scalar.childIndex(tree, nodeOffsets[i], fanout, nodeTargets[i]);
@@ -157,7 +167,7 @@ public class TreeSearchBenchmark
     @Benchmark
     public int[] vectorDescend()
     {
-        System.arraycopy(targets, 0, scratch, 0, BATCH);
+        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
         vector.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
         return outLeaf;
     }
@@ -165,7 +175,7 @@ public class TreeSearchBenchmark
     @Benchmark
     public int[] scalarDescend()
     {
-        System.arraycopy(targets, 0, scratch, 0, BATCH);
+        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
         scalar.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
         return outLeaf;
     }
