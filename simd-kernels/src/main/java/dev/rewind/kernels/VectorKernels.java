@@ -553,8 +553,11 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * One level when a node's children span several vectors: scan each, carrying the running total as a scalar
-     * (a vector carried around the chunk loop would be a vector phi, which C2 does not always keep in registers).
+     * One level when a node's children span several vectors: the same count-and-masked-sum rule as
+     * {@link #descendLevelOneVector}, vector by vector, carrying the running total as a scalar (a vector carried
+     * around the chunk loop would be a vector phi, which C2 does not always keep in registers). Nothing branches on
+     * which vector holds the chosen child: such a branch mispredicts about half the time, and each misprediction
+     * also discards the loads in flight for other targets.
      */
     private static void descendLevelWide(
         final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
@@ -565,26 +568,22 @@ public final class VectorKernels implements Kernels
             final int first = outLeaf[i] << shift;
             final long nodeOffset = levelOffset + ((long)first << 3);
             final double target = targets[i];
-            int chosen = -1;
+            int chosen = 0;
             double before = 0.0;
             double carry = 0.0;
             for (int base = 0; base < fanout; base += DL)
             {
                 final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
                 final DoubleVector prefix = inclusiveScan(mass).add(carry);
-                final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
-                    .and(mass.compare(VectorOperators.GT, 0.0));
-                if (hit.anyTrue())
-                {
-                    final int lane = hit.firstTrue();
-                    chosen = base + lane;
-                    before = 0 == lane ? carry : prefix.lane(lane - 1);
-                    break;
-                }
+                // Masses are >= 0: the children whose prefix is <= target are those before the chosen one.
+                final VectorMask<Double> passed = prefix.compare(VectorOperators.LE, target);
+                chosen += passed.trueCount();
+                before += mass.reduceLanes(VectorOperators.ADD, passed);
                 carry = prefix.lane(DL - 1);
             }
-            if (chosen < 0)
+            if (chosen >= fanout)
             {
+                // Rounding left the target at or beyond the children's total: the last child with mass takes it.
                 chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
                 before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
             }
