@@ -35,6 +35,12 @@ public final class PriorityTrees
     private static final int DEDUP_LEVEL_NODES = 4096;
     /** The bits of {@code -0.0}, the mark of an unset leaf. */
     private static final long UNSET_BITS = Double.doubleToRawLongBits(-0.0);
+    /** Trees with at least this many leaves (1 MiB of them, beyond a core's L2) get {@link #touchPaths} first. */
+    private static final int TOUCH_LEAVES = 1 << 17;
+
+    /** Where {@link #touchPaths} leaves what it loaded, so that the loads are not optimised away. */
+    @SuppressWarnings("unused")
+    private static long touchSink;
 
     private final MemorySegment segment;
     private final Kernels kernels;
@@ -245,6 +251,10 @@ public final class PriorityTrees
             nodeScratch = new int[n];
         }
         final int[] nodes = nodeScratch;
+        if (depth > 0 && levelNodes[depth] >= TOUCH_LEAVES)
+        {
+            touchPaths(leaves, n);
+        }
         boolean ascending = true;
         int previous = -1;
         for (int i = 0; i < n; i++)
@@ -271,17 +281,21 @@ public final class PriorityTrees
             {
                 // Ascending leaves (a stratified sample's) give ascending parents: a node repeats only next to
                 // itself, so each is recomputed once and the list shrinks as the levels narrow.
+                // Compacted without a branch first: in the upper levels whether a node repeats is irregular, and a
+                // branch on it mispredicted often enough to cost more than the sums.
                 int distinct = 0;
                 int last = -1;
                 for (int i = 0; i < count; i++)
                 {
                     final int node = nodes[i] >>> fanoutShift;
-                    if (node != last)
-                    {
-                        segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
-                        nodes[distinct++] = node;
-                        last = node;
-                    }
+                    nodes[distinct] = node;
+                    distinct += node != last ? 1 : 0;
+                    last = node;
+                }
+                for (int i = 0; i < distinct; i++)
+                {
+                    final int node = nodes[i];
+                    segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
                 }
                 count = distinct;
             }
@@ -315,6 +329,30 @@ public final class PriorityTrees
                 }
             }
         }
+    }
+
+    /**
+     * Loads, and discards, the lines that the loops of {@link #setAll} will read first for each leaf: the leaf, its
+     * min-tree parent and its sum-tree parent. In a large tree these are cache misses, and the leaf loop branches on
+     * each loaded value (the min tree's early exit), so it keeps only a few misses in flight; this loop has no such
+     * branch, so the core keeps many in flight, and the loops that follow find their lines in cache.
+     */
+    private void touchPaths(final int[] leaves, final int n)
+    {
+        final MemorySegment segment = this.segment;
+        final long leafBase = sumLevelOffsets[depth];
+        final long sumParentBase = sumLevelOffsets[depth - 1];
+        final long minParentBase = minLevelOffsets[depth - 1];
+        long sink = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int leaf = leaves[i];
+            final long parent = (long)(leaf >>> fanoutShift) << 3;
+            sink ^= Double.doubleToRawLongBits(segment.get(DOUBLE, leafBase + ((long)leaf << 3))) ^
+                Double.doubleToRawLongBits(segment.get(DOUBLE, sumParentBase + parent)) ^
+                Double.doubleToRawLongBits(segment.get(DOUBLE, minParentBase + parent));
+        }
+        touchSink = sink;
     }
 
     /**
@@ -424,6 +462,17 @@ public final class PriorityTrees
         if (2 == fanout)
         {
             return segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 8);
+        }
+        if (8 == fanout)
+        {
+            // The loop below unrolled for the default fan-out (the loop kept its strip-mining and per-trip
+            // overhead). Same additions in the same order; the final + 0.0 stands for the loop's zero start, which
+            // only turns an all-zero group's -0.0 into +0.0.
+            final double a0 = segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 32);
+            final double a1 = segment.get(DOUBLE, base + 8) + segment.get(DOUBLE, base + 40);
+            final double a2 = segment.get(DOUBLE, base + 16) + segment.get(DOUBLE, base + 48);
+            final double a3 = segment.get(DOUBLE, base + 24) + segment.get(DOUBLE, base + 56);
+            return ((a0 + a1) + (a2 + a3)) + 0.0;
         }
         double a0 = 0.0;
         double a1 = 0.0;
