@@ -232,6 +232,31 @@ public interface Kernels
     void descend(MemorySegment tree, long[] levelOffsets, int fanout, double[] targets, int n, int[] outLeaf,
         double[] outMass);
 
+    /**
+     * {@link #descend} over a tree that also stores, for each internal level, the running sums of every node's
+     * children: at byte {@code prefixOffsets[l] + 8 * k} (for levels {@code 1 .. depth - 1}) is
+     * {@code p[k] = (((0.0 + m[first]) + m[first + 1]) + ...) + m[k]}, the left-to-right sum of the masses from the
+     * first child of {@code k}'s parent up to {@code k} itself. A step through such a level is one compare of the
+     * target against the node's prefixes and a count (the chosen child is the number of prefixes {@code <=} the
+     * target; its remainder is the target minus the prefix before it), with no scan to compute; the leaf level has
+     * no prefixes and is searched as by {@link #descend}. The prefixes being the same running sums as the scalar
+     * rule of {@link #childIndex} forms, every internal level chooses exactly as the scalar {@link #descend} does.
+     *
+     * @param tree          the tree.
+     * @param levelOffsets  byte offset of each level's masses, {@code depth + 1} entries.
+     * @param prefixOffsets byte offset of each level's prefix sums, {@code depth + 1} entries; entries {@code 0}
+     *                      and {@code depth} are not read.
+     * @param fanout        children per node, a power of two.
+     * @param targets       target masses in {@code [0, root mass)}; overwritten with scratch values.
+     * @param n             number of targets.
+     * @param outLeaf       receives each target's leaf index.
+     * @param outMass       receives each chosen leaf's mass.
+     * @throws IllegalArgumentException  as {@link #descend}, or if the two offset arrays differ in length.
+     * @throws IndexOutOfBoundsException if a read leaves the segment.
+     */
+    void descendWithPrefixes(MemorySegment tree, long[] levelOffsets, long[] prefixOffsets, int fanout,
+        double[] targets, int n, int[] outLeaf, double[] outMass);
+
     // ---------------------------------------------------------------------------------------------------------
     // R2D2: sequence priorities and value rescaling
     // ---------------------------------------------------------------------------------------------------------

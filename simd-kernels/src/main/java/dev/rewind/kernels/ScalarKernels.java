@@ -320,6 +320,25 @@ public final class ScalarKernels implements Kernels
         final int[] outLeaf, final double[] outMass)
     {
         checkDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
+        descend(tree, levelOffsets, null, fanout, targets, n, outLeaf, outMass);
+    }
+
+    @Override
+    public void descendWithPrefixes(
+        final MemorySegment tree, final long[] levelOffsets, final long[] prefixOffsets, final int fanout,
+        final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
+    {
+        checkDescend(levelOffsets, prefixOffsets, fanout, targets, n, outLeaf, outMass);
+        descend(tree, levelOffsets, prefixOffsets, fanout, targets, n, outLeaf, outMass);
+    }
+
+    /**
+     * Both descents: the internal levels read the stored prefixes when {@code prefixOffsets} is not null.
+     */
+    private static void descend(
+        final MemorySegment tree, final long[] levelOffsets, final long[] prefixOffsets, final int fanout,
+        final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
+    {
         final int depth = levelOffsets.length - 1;
         final int shift = Integer.numberOfTrailingZeros(fanout);
         for (int i = 0; i < n; i++)
@@ -329,6 +348,12 @@ public final class ScalarKernels implements Kernels
         for (int level = 1; level <= depth; level++)
         {
             final long levelOffset = levelOffsets[level];
+            if (null != prefixOffsets && level < depth)
+            {
+                descendLevelByPrefixes(tree, levelOffset, prefixOffsets[level], level, depth, fanout, targets, n,
+                    outLeaf);
+                continue;
+            }
             touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
             for (int i = 0; i < n; i++)
             {
@@ -362,6 +387,55 @@ public final class ScalarKernels implements Kernels
         {
             outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
         }
+    }
+
+    /**
+     * One internal level by its stored prefixes: the first child whose running sum exceeds the target, as the
+     * scan in {@link #descend} finds it (a zero-mass child repeats its predecessor's prefix, so it is never first).
+     */
+    private static void descendLevelByPrefixes(
+        final MemorySegment tree, final long levelOffset, final long prefixOffset, final int level, final int depth,
+        final int fanout, final double[] targets, final int n, final int[] outLeaf)
+    {
+        final int shift = Integer.numberOfTrailingZeros(fanout);
+        touchDeepLevel(tree, prefixOffset, level, depth, shift, outLeaf, n);
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long prefixNode = prefixOffset + ((long)first << 3);
+            final double target = targets[i];
+            double before = 0.0;
+            int chosen = 0;
+            for (; chosen < fanout; chosen++)
+            {
+                final double prefix = tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3));
+                if (target < prefix)
+                {
+                    break;
+                }
+                before = prefix;
+            }
+            if (chosen == fanout)
+            {
+                final long nodeOffset = levelOffset + ((long)first << 3);
+                chosen = lastPositiveChild(tree, nodeOffset, fanout);
+                before = prefixBefore(tree, nodeOffset, chosen);
+            }
+            targets[i] = Math.max(target - before, 0.0);
+            outLeaf[i] = first + chosen;
+        }
+    }
+
+    static void checkDescend(
+        final long[] levelOffsets, final long[] prefixOffsets, final int fanout, final double[] targets, final int n,
+        final int[] outLeaf, final double[] outMass)
+    {
+        if (prefixOffsets.length != levelOffsets.length)
+        {
+            throw new IllegalArgumentException("prefixOffsets.length=" + prefixOffsets.length +
+                " differs from levelOffsets.length=" + levelOffsets.length);
+        }
+        checkDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
     }
 
     // ---------------------------------------------------------------------------------------------------------

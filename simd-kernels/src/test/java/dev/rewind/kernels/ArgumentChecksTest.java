@@ -83,6 +83,10 @@ class ArgumentChecksTest
                 new double[1]), "levelOffsets.length=0");
             assertRejected(() -> kernels.descend(segment, new long[] {0, 8}, 8, new double[1], 2, new int[2],
                 new double[2]), "targets.length=1");
+            assertRejected(() -> kernels.descendWithPrefixes(segment, new long[] {0, 8, 72}, new long[] {0, 8}, 8,
+                new double[1], 1, new int[1], new double[1]), "prefixOffsets.length=2");
+            assertRejected(() -> kernels.descendWithPrefixes(segment, new long[] {0, 8}, new long[2], 8,
+                new double[] {-1.0}, 1, new int[1], new double[1]), "targets[0]=-1.0");
             assertThrows(IndexOutOfBoundsException.class, () -> kernels.childIndex(segment, 1000, 8, 0.0));
         }
     }

@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import static dev.rewind.kernels.Fixtures.SCALAR;
 import static dev.rewind.kernels.Fixtures.VECTOR;
 import static dev.rewind.kernels.ScalarKernels.LE_DOUBLE;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -44,6 +45,8 @@ class TreeSearchTest
         final Arena arena = Arena.ofConfined();
         final MemorySegment segment;
         final long[] levelOffsets;
+        /** Each internal level's running sums per node's children (the engine's prefix layout). */
+        final long[] prefixOffsets;
         final double root;
 
         Tree(final double[] leaves, final int fanout)
@@ -68,10 +71,16 @@ class TreeSearchTest
             }
             final int depth = levels.size() - 1;
             levelOffsets = new long[depth + 1];
+            prefixOffsets = new long[depth + 1];
             long offset = 8; // not at the segment's first byte
             for (int l = 0; l <= depth; l++)
             {
                 levelOffsets[l] = offset;
+                offset += 8L * levels.get(depth - l).length + 64;
+            }
+            for (int l = 1; l < depth; l++)
+            {
+                prefixOffsets[l] = offset;
                 offset += 8L * levels.get(depth - l).length + 64;
             }
             segment = arena.allocate(offset, 8);
@@ -83,7 +92,32 @@ class TreeSearchTest
                     segment.set(LE_DOUBLE, levelOffsets[l] + 8L * j, values[j]);
                 }
             }
+            for (int l = 1; l < depth; l++)
+            {
+                final double[] values = levels.get(depth - l);
+                double running = 0.0;
+                for (int j = 0; j < values.length; j++)
+                {
+                    running = (j % fanout == 0 ? 0.0 : running) + values[j];
+                    segment.set(LE_DOUBLE, prefixOffsets[l] + 8L * j, running);
+                }
+            }
             root = levels.get(depth)[0];
+        }
+
+        /** Descends by {@link Kernels#descend}, or by {@link Kernels#descendWithPrefixes} when asked. */
+        void descend(
+            final Kernels kernels, final boolean prefixed, final int fanout, final double[] targets, final int n,
+            final int[] leaf, final double[] mass)
+        {
+            if (prefixed)
+            {
+                kernels.descendWithPrefixes(segment, levelOffsets, prefixOffsets, fanout, targets, n, leaf, mass);
+            }
+            else
+            {
+                kernels.descend(segment, levelOffsets, fanout, targets, n, leaf, mass);
+            }
         }
 
         private static double[] padded(final double[] values, final int fanout)
@@ -245,15 +279,20 @@ class TreeSearchTest
                     targets[i] = targetList.get(i);
                 }
                 final double[] original = targets.clone();
-                final int[] leaf = new int[n];
-                final double[] mass = new double[n];
-                kernels.descend(tree.segment, tree.levelOffsets, fanout, targets, n, leaf, mass);
-                for (int i = 0; i < n; i++)
+                for (final boolean prefixed : new boolean[] {false, true})
                 {
-                    final int expected = linearScan(masses, original[i]);
-                    assertEquals(expected, leaf[i], "target " + original[i] + " leaves " + leaves);
-                    assertEquals(masses[expected], mass[i], 0.0);
-                    assertTrue(targets[i] >= 0.0, "remainders are never negative");
+                    final double[] scratch = original.clone();
+                    final int[] leaf = new int[n];
+                    final double[] mass = new double[n];
+                    tree.descend(kernels, prefixed, fanout, scratch, n, leaf, mass);
+                    for (int i = 0; i < n; i++)
+                    {
+                        final int expected = linearScan(masses, original[i]);
+                        final String what = "target " + original[i] + " leaves " + leaves + " prefixed " + prefixed;
+                        assertEquals(expected, leaf[i], what);
+                        assertEquals(masses[expected], mass[i], 0.0);
+                        assertTrue(scratch[i] >= 0.0, "remainders are never negative");
+                    }
                 }
             }
         }
@@ -303,15 +342,18 @@ class TreeSearchTest
                 targets[0] = 0.0;
                 targets[1] = Math.nextDown(tree.root);
                 final double[] original = targets.clone();
-                final int[] leaf = new int[n];
-                final double[] mass = new double[n];
-                kernels.descend(tree.segment, tree.levelOffsets, fanout, targets, n, leaf, mass);
-                for (int i = 0; i < n; i++)
+                for (final boolean prefixed : new boolean[] {false, true})
                 {
-                    final int expected = referenceDescend(kernels, tree, fanout, original[i]);
-                    assertEquals(expected, leaf[i], "target " + original[i]);
-                    assertTrue(mass[i] > 0.0, "a zero-mass leaf was chosen");
-                    assertEquals(masses[leaf[i]], mass[i], 0.0);
+                    final int[] leaf = new int[n];
+                    final double[] mass = new double[n];
+                    tree.descend(kernels, prefixed, fanout, original.clone(), n, leaf, mass);
+                    for (int i = 0; i < n; i++)
+                    {
+                        final int expected = referenceDescend(kernels, tree, fanout, original[i]);
+                        assertEquals(expected, leaf[i], "target " + original[i] + " prefixed " + prefixed);
+                        assertTrue(mass[i] > 0.0, "a zero-mass leaf was chosen");
+                        assertEquals(masses[leaf[i]], mass[i], 0.0);
+                    }
                 }
             }
         }
@@ -360,6 +402,33 @@ class TreeSearchTest
             final int[] leafVector = new int[n];
             SCALAR.descend(tree.segment, tree.levelOffsets, fanout, targets.clone(), n, leafScalar, new double[n]);
             VECTOR.descend(tree.segment, tree.levelOffsets, fanout, targetsVector, n, leafVector, new double[n]);
+            // The stored prefixes are the scalar rule's own running sums: the scalar descent through them is the
+            // same, leaf for leaf and remainder for remainder.
+            final double[] remainderScalar = targets.clone();
+            final double[] remainderPrefixed = targets.clone();
+            final int[] leafPrefixed = new int[n];
+            SCALAR.descend(tree.segment, tree.levelOffsets, fanout, remainderScalar, n, new int[n], new double[n]);
+            SCALAR.descendWithPrefixes(tree.segment, tree.levelOffsets, tree.prefixOffsets, fanout,
+                remainderPrefixed, n, leafPrefixed, new double[n]);
+            assertArrayEquals(leafScalar, leafPrefixed);
+            assertArrayEquals(remainderScalar, remainderPrefixed);
+            // The vector descent through prefixes scans only the leaf level, so it may differ only there.
+            final int[] leafVectorPrefixed = new int[n];
+            VECTOR.descendWithPrefixes(tree.segment, tree.levelOffsets, tree.prefixOffsets, fanout, targets.clone(),
+                n, leafVectorPrefixed, new double[n]);
+            for (int i = 0; i < n; i++)
+            {
+                if (leafScalar[i] != leafVectorPrefixed[i])
+                {
+                    assertEquals(leafScalar[i] / fanout, leafVectorPrefixed[i] / fanout,
+                        "the prefixed vector descent left the scalar one above the leaf level: target " + targets[i]);
+                    final double boundary = leafStart(masses, Math.max(leafScalar[i], leafVectorPrefixed[i]));
+                    final double slack = 2.0 * Fixtures.gamma(64, Fixtures.U_DOUBLE) * tree.root *
+                        tree.levelOffsets.length;
+                    assertTrue(Math.abs(targets[i] - boundary) <= slack,
+                        "prefixed leaves differ away from a boundary: target " + targets[i]);
+                }
+            }
             for (int i = 0; i < n; i++)
             {
                 if (leafScalar[i] != leafVector[i])

@@ -16,7 +16,10 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
  * fan-out, up to the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level
  * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on
  * a cache line. The min tree has the same internal levels; its bottom level (depth - 1) takes the minimum of the sum
- * tree's leaves directly, so the leaf masses are stored once.
+ * tree's leaves directly, so the leaf masses are stored once. Each internal level below the root (1 .. depth - 1)
+ * also has a prefix array: beside every node, the running sum of its group of siblings up to and including it, so
+ * that the descent of a sample compares its target against a node's children's prefixes instead of summing them
+ * (see {@link Kernels#descendWithPrefixes}). The leaf level has none: it is scanned, which saves 8 bytes per slot.
  *
  * <p>Unset leaves: a slot never written (and padding beyond the capacity) holds {@code -0.0}. It adds like
  * {@code +0.0} in every sum, and the min tree skips it, so the global minimum is that of the stored records only. A
@@ -24,7 +27,8 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
  *
  * <p>Note to maintainers: a sum node is always recomputed from its children (never adjusted by a delta), so the
  * sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
- * floating-point sum of the current children, in one fixed order every time (so a rebuild reproduces it).
+ * floating-point sum of the current children, in one fixed order every time, left to right (so a rebuild reproduces
+ * it, and a node's sum is the last prefix of its children's group).
  * A min node is exactly the minimum of its children; an update walks up only while the node's value changes (a new
  * mass below the node, or the old minimum replaced by a larger mass), which is one compare for most updates. Single
  * writer: only the writer thread calls the mutators.
@@ -49,11 +53,15 @@ public final class PriorityTrees
     private final int depth;
     private final long[] sumLevelOffsets;
     private final long[] minLevelOffsets;
+    /** Per internal level (1 .. depth - 1), each node's running sum within its group; 0 for the other levels. */
+    private final long[] prefixLevelOffsets;
     private final int[] levelNodes;
     private final int[] usedNodes;
     private final long regionLength;
     private final long[][] dirty;
     private int[] nodeScratch = new int[256];
+    private int[] distinctScratch = new int[256];
+    private final int[] single = new int[1];
 
     /**
      * Lays out the trees for a capacity; does not touch memory.
@@ -104,6 +112,12 @@ public final class PriorityTrees
             minLevelOffsets[l] = offset;
             offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
         }
+        this.prefixLevelOffsets = new long[nodes.length];
+        for (int l = 1; l < depth; l++)
+        {
+            prefixLevelOffsets[l] = offset;
+            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
+        }
         this.regionLength = offset - regionOffset;
     }
 
@@ -119,11 +133,12 @@ public final class PriorityTrees
         checkFanout(fanout);
         final int[] nodes = levelNodeCounts(capacity, fanout);
         long length = 0;
-        for (int l = 0; l < nodes.length; l++)
+        final int depth = nodes.length - 1;
+        for (int l = 0; l <= depth; l++)
         {
-            // Sum levels 0..depth, min levels 0..depth-1.
+            // Sum levels 0..depth, min levels 0..depth-1, prefix levels 1..depth-1.
             final long levelLength = alignToCacheLine((long)nodes[l] * Double.BYTES);
-            length += l < nodes.length - 1 ? 2 * levelLength : levelLength;
+            length += levelLength * (1 + (l < depth ? 1 : 0) + (l > 0 && l < depth ? 1 : 0));
         }
         return length;
     }
@@ -179,6 +194,10 @@ public final class PriorityTrees
         for (int l = 0; l < depth; l++)
         {
             segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
+            if (l > 0)
+            {
+                segment.asSlice(prefixLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
+            }
             final long base = minLevelOffsets[l];
             for (int j = 0; j < levelNodes[l]; j++)
             {
@@ -201,9 +220,8 @@ public final class PriorityTrees
         {
             for (int j = 0; j < usedNodes[l]; j++)
             {
-                final long nodeOffset = (long)j << 3;
-                segment.set(DOUBLE, sumLevelOffsets[l] + nodeOffset, childSum(l, j));
-                segment.set(DOUBLE, minLevelOffsets[l] + nodeOffset, childMin(l, j));
+                recomputeSum(l, j);
+                segment.set(DOUBLE, minLevelOffsets[l] + ((long)j << 3), childMin(l, j));
             }
         }
     }
@@ -249,6 +267,7 @@ public final class PriorityTrees
         if (nodeScratch.length < n)
         {
             nodeScratch = new int[n];
+            distinctScratch = new int[n];
         }
         final int[] nodes = nodeScratch;
         if (depth > 0 && levelNodes[depth] >= TOUCH_LEAVES)
@@ -274,8 +293,6 @@ public final class PriorityTrees
         int count = n;
         for (int l = depth - 1; l >= 0; l--)
         {
-            final long childBase = sumLevelOffsets[l + 1];
-            final long parentBase = sumLevelOffsets[l];
             final long[] bits = dirty[l];
             if (ascending)
             {
@@ -292,21 +309,16 @@ public final class PriorityTrees
                     distinct += node != last ? 1 : 0;
                     last = node;
                 }
-                for (int i = 0; i < distinct; i++)
-                {
-                    final int node = nodes[i];
-                    segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
-                }
+                recomputeSums(l, nodes, distinct);
                 count = distinct;
             }
             else if (null == bits)
             {
                 for (int i = 0; i < count; i++)
                 {
-                    final int node = nodes[i] >>> fanoutShift;
-                    nodes[i] = node;
-                    segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
+                    nodes[i] >>>= fanoutShift;
                 }
+                recomputeSums(l, nodes, count);
             }
             else
             {
@@ -316,26 +328,29 @@ public final class PriorityTrees
                     nodes[i] = node;
                     bits[node >>> 6] |= 1L << node;
                 }
+                final int[] distinct = distinctScratch;
+                int k = 0;
                 for (int w = 0; w < bits.length; w++)
                 {
                     long word = bits[w];
                     while (0 != word)
                     {
-                        final int node = (w << 6) + Long.numberOfTrailingZeros(word);
-                        segment.set(DOUBLE, parentBase + ((long)node << 3), groupSum(childBase, node));
+                        distinct[k++] = (w << 6) + Long.numberOfTrailingZeros(word);
                         word &= word - 1;
                     }
                     bits[w] = 0;
                 }
+                recomputeSums(l, distinct, k);
             }
         }
     }
 
     /**
-     * Loads, and discards, the lines that the loops of {@link #setAll} will read first for each leaf: the leaf, its
-     * min-tree parent and its sum-tree parent. In a large tree these are cache misses, and the leaf loop branches on
-     * each loaded value (the min tree's early exit), so it keeps only a few misses in flight; this loop has no such
-     * branch, so the core keeps many in flight, and the loops that follow find their lines in cache.
+     * Loads, and discards, the lines that the loops of {@link #setAll} will touch first for each leaf: the leaf, its
+     * min-tree parent, its sum-tree parent and that parent's prefix. In a large tree these are cache misses, and the
+     * leaf loop branches on each loaded value (the min tree's early exit), so it keeps only a few misses in flight;
+     * this loop has no such branch, so the core keeps many in flight, and the loops that follow find their lines in
+     * cache.
      */
     private void touchPaths(final int[] leaves, final int n)
     {
@@ -343,6 +358,8 @@ public final class PriorityTrees
         final long leafBase = sumLevelOffsets[depth];
         final long sumParentBase = sumLevelOffsets[depth - 1];
         final long minParentBase = minLevelOffsets[depth - 1];
+        // The parent's prefix line; a level-0 parent has none, and its sum line stands in.
+        final long prefixParentBase = depth > 1 ? prefixLevelOffsets[depth - 1] : sumParentBase;
         long sink = 0;
         for (int i = 0; i < n; i++)
         {
@@ -350,7 +367,8 @@ public final class PriorityTrees
             final long parent = (long)(leaf >>> fanoutShift) << 3;
             sink ^= Double.doubleToRawLongBits(segment.get(DOUBLE, leafBase + ((long)leaf << 3))) ^
                 Double.doubleToRawLongBits(segment.get(DOUBLE, sumParentBase + parent)) ^
-                Double.doubleToRawLongBits(segment.get(DOUBLE, minParentBase + parent));
+                Double.doubleToRawLongBits(segment.get(DOUBLE, minParentBase + parent)) ^
+                Double.doubleToRawLongBits(segment.get(DOUBLE, prefixParentBase + parent));
         }
         touchSink = sink;
     }
@@ -440,53 +458,87 @@ public final class PriorityTrees
 
     private void recomputeSum(final int level, final int node)
     {
-        segment.set(DOUBLE, sumLevelOffsets[level] + ((long)node << 3), groupSum(sumLevelOffsets[level + 1], node));
-    }
-
-    private double childSum(final int level, final int node)
-    {
-        return groupSum(sumLevelOffsets[level + 1], node);
+        single[0] = node;
+        recomputeSums(level, single, 1);
     }
 
     /**
-     * The sum of node {@code node}'s children, which start at {@code childLevelOffset + node * fanout * 8}, in one
-     * fixed order: four interleaved partial sums, then {@code (a0 + a1) + (a2 + a3)}. Scalar on purpose: a vector
-     * reduction may round differently in interpreted and compiled code, and a stored sum must be reproducible by any
-     * later recomputation (rebuild, consistency check). The four chains keep the add latency at a quarter of a
-     * left-to-right loop.
+     * The sum of a node's children, left to right from 0.0 (as {@link #recomputeSums} stores it), for checks.
      */
-    private double groupSum(final long childLevelOffset, final int node)
+    private double childSum(final int level, final int node)
+    {
+        final long base = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
+        double running = 0.0;
+        for (int c = 0; c < fanout; c++)
+        {
+            running += segment.get(DOUBLE, base + ((long)c << 3));
+        }
+        return running;
+    }
+
+    /**
+     * Recomputes the sums of the listed nodes of {@code level} from their children: left to right from 0.0, the one
+     * fixed order of every stored sum, so that any later recomputation (rebuild, consistency check) reproduces it bit
+     * for bit. Each running sum is the prefix of a child within its group, and on an internal level (1 .. depth - 1)
+     * those are stored in the level's prefix array for the descent, which then compares a target against a node's
+     * prefixes instead of summing its children. Scalar on purpose: a vector reduction may round differently in
+     * interpreted and compiled code. One call per level with the loop inside: called per node, this method was
+     * too large for C2 to inline, and the calls cost more than the sums.
+     */
+    private void recomputeSums(final int level, final int[] nodes, final int count)
     {
         final MemorySegment segment = this.segment;
-        final long base = childLevelOffset + ((long)node << fanoutShift << 3);
-        if (2 == fanout)
+        final long parentBase = sumLevelOffsets[level];
+        final long childBase = sumLevelOffsets[level + 1];
+        final long prefixBase = prefixLevelOffsets[level + 1];
+        final boolean storePrefixes = level + 1 < depth;
+        for (int i = 0; i < count; i++)
         {
-            return segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 8);
+            final int node = nodes[i];
+            final long first = (long)node << fanoutShift << 3;
+            final long base = childBase + first;
+            final long prefix = prefixBase + first;
+            final double sum;
+            if (8 == fanout)
+            {
+                // Unrolled for the default fan-out (a loop kept its strip-mining and per-trip overhead).
+                final double p0 = 0.0 + segment.get(DOUBLE, base);
+                final double p1 = p0 + segment.get(DOUBLE, base + 8);
+                final double p2 = p1 + segment.get(DOUBLE, base + 16);
+                final double p3 = p2 + segment.get(DOUBLE, base + 24);
+                final double p4 = p3 + segment.get(DOUBLE, base + 32);
+                final double p5 = p4 + segment.get(DOUBLE, base + 40);
+                final double p6 = p5 + segment.get(DOUBLE, base + 48);
+                final double p7 = p6 + segment.get(DOUBLE, base + 56);
+                if (storePrefixes)
+                {
+                    segment.set(DOUBLE, prefix, p0);
+                    segment.set(DOUBLE, prefix + 8, p1);
+                    segment.set(DOUBLE, prefix + 16, p2);
+                    segment.set(DOUBLE, prefix + 24, p3);
+                    segment.set(DOUBLE, prefix + 32, p4);
+                    segment.set(DOUBLE, prefix + 40, p5);
+                    segment.set(DOUBLE, prefix + 48, p6);
+                    segment.set(DOUBLE, prefix + 56, p7);
+                }
+                sum = p7;
+            }
+            else
+            {
+                double running = 0.0;
+                for (int c = 0; c < fanout; c++)
+                {
+                    final long at = (long)c << 3;
+                    running += segment.get(DOUBLE, base + at);
+                    if (storePrefixes)
+                    {
+                        segment.set(DOUBLE, prefix + at, running);
+                    }
+                }
+                sum = running;
+            }
+            segment.set(DOUBLE, parentBase + ((long)node << 3), sum);
         }
-        if (8 == fanout)
-        {
-            // The loop below unrolled for the default fan-out (the loop kept its strip-mining and per-trip
-            // overhead). Same additions in the same order; the final + 0.0 stands for the loop's zero start, which
-            // only turns an all-zero group's -0.0 into +0.0.
-            final double a0 = segment.get(DOUBLE, base) + segment.get(DOUBLE, base + 32);
-            final double a1 = segment.get(DOUBLE, base + 8) + segment.get(DOUBLE, base + 40);
-            final double a2 = segment.get(DOUBLE, base + 16) + segment.get(DOUBLE, base + 48);
-            final double a3 = segment.get(DOUBLE, base + 24) + segment.get(DOUBLE, base + 56);
-            return ((a0 + a1) + (a2 + a3)) + 0.0;
-        }
-        double a0 = 0.0;
-        double a1 = 0.0;
-        double a2 = 0.0;
-        double a3 = 0.0;
-        for (int c = 0; c < fanout; c += 4)
-        {
-            final long at = base + ((long)c << 3);
-            a0 += segment.get(DOUBLE, at);
-            a1 += segment.get(DOUBLE, at + 8);
-            a2 += segment.get(DOUBLE, at + 16);
-            a3 += segment.get(DOUBLE, at + 24);
-        }
-        return (a0 + a1) + (a2 + a3);
     }
 
     private double childMin(final int level, final int node)
@@ -546,7 +598,23 @@ public final class PriorityTrees
      */
     public void descend(final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
     {
-        kernels.descend(segment, sumLevelOffsets, fanout, targets, n, outLeaf, outMass);
+        kernels.descendWithPrefixes(segment, sumLevelOffsets, prefixLevelOffsets, fanout, targets, n, outLeaf,
+            outMass);
+    }
+
+    /**
+     * Where an internal level's prefix array starts, for tests.
+     *
+     * @param level a level in {@code [1, depth)}.
+     * @return the byte offset in the segment.
+     */
+    long prefixLevelOffset(final int level)
+    {
+        if (level < 1 || level >= depth)
+        {
+            throw new IllegalArgumentException("no prefix array at level=" + level + " depth=" + depth);
+        }
+        return prefixLevelOffsets[level];
     }
 
     /**
@@ -600,7 +668,8 @@ public final class PriorityTrees
     }
 
     /**
-     * Checks that every internal node equals the recomputation from its children (sum and min), for tests.
+     * Checks that every internal node equals the recomputation from its children (sum and min) and every prefix the
+     * running sum of its group, for tests.
      *
      * @return {@code null} when consistent, else a description of the first bad node.
      */
@@ -638,6 +707,20 @@ public final class PriorityTrees
                 {
                     return "level=" + l + " node=" + j + " sum=" + storedSum + " expected=" + sum +
                         " min=" + storedMin + " expectedMin=" + min;
+                }
+            }
+        }
+        for (int l = 1; l < depth; l++)
+        {
+            for (int j = 0; j < levelNodes[l]; j++)
+            {
+                final double running = (j & (fanout - 1)) == 0 ? 0.0 :
+                    segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)(j - 1) << 3));
+                final double expected = running + segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
+                final double stored = segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)j << 3));
+                if (Double.doubleToRawLongBits(stored) != Double.doubleToRawLongBits(expected))
+                {
+                    return "prefix level=" + l + " node=" + j + " prefix=" + stored + " expected=" + expected;
                 }
             }
         }

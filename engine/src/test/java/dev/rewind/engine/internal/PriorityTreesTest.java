@@ -10,7 +10,9 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The trees against a plain array model: after every operation the min root equals the minimum of the leaves set
@@ -27,9 +29,13 @@ class PriorityTreesTest
         arena.close();
     }
 
+    /** The segment of the last {@link #trees} call. */
+    private MemorySegment treesSegment;
+
     private PriorityTrees trees(final int capacity, final int fanout)
     {
         final MemorySegment segment = arena.allocate(PriorityTrees.regionLength(capacity, fanout), 64);
+        treesSegment = segment;
         final PriorityTrees trees = new PriorityTrees(segment, 0, capacity, fanout, Kernels.best());
         trees.clear();
         return trees;
@@ -123,6 +129,59 @@ class PriorityTreesTest
             assertNull(trees.checkConsistency(), "rebuild, fanout=" + fanout);
             assertEquals(modelMin(model), trees.minMass());
         }
+    }
+
+    @Test
+    void shouldDescendThroughThePrefixesLikeALinearScanAndReportABadPrefix()
+    {
+        // Small integer masses (a quarter of them zero): every sum and prefix is exact, so the descent must agree
+        // with a linear scan over the leaves at every integer target and just below each.
+        final int capacity = 4_099;
+        final PriorityTrees trees = trees(capacity, 8);
+        assertEquals(5, trees.depth(), "four internal levels with prefixes");
+        final SplittableRandom rng = new SplittableRandom(3);
+        final double[] masses = new double[capacity];
+        final int[] leaves = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            leaves[i] = i;
+            masses[i] = rng.nextInt(4) == 0 ? 0.0 : 1 + rng.nextInt(3);
+        }
+        masses[capacity - 1] = 2.0;
+        trees.setAll(leaves, masses.clone(), capacity);
+        assertNull(trees.checkConsistency());
+        final int n = 2 * (int)trees.total();
+        final double[] targets = new double[n];
+        for (int t = 0; t < n / 2; t++)
+        {
+            targets[2 * t] = t;
+            targets[2 * t + 1] = Math.nextDown(t + 1.0);
+        }
+        final double[] original = targets.clone();
+        final int[] leaf = new int[n];
+        final double[] mass = new double[n];
+        trees.descend(targets, n, leaf, mass);
+        for (int i = 0; i < n; i++)
+        {
+            double prefix = 0.0;
+            int expected = 0;
+            while (!(original[i] < prefix + masses[expected]))
+            {
+                prefix += masses[expected++];
+            }
+            assertEquals(expected, leaf[i], "target " + original[i]);
+            assertEquals(masses[expected], mass[i], 0.0);
+        }
+
+        final long at = trees.prefixLevelOffset(2) + 8L * 13;
+        final MemorySegment region = treesSegment;
+        final double good = region.get(RecordDescriptor.DOUBLE, at);
+        region.set(RecordDescriptor.DOUBLE, at, good + 1.0);
+        final String report = trees.checkConsistency();
+        assertNotNull(report);
+        assertTrue(report.startsWith("prefix level=2 node=13"), report);
+        region.set(RecordDescriptor.DOUBLE, at, good);
+        assertNull(trees.checkConsistency());
     }
 
     /** Masses from a few repeated values (ties for the minimum) and a continuous range, and zero. */

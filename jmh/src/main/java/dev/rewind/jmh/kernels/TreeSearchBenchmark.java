@@ -56,6 +56,7 @@ public class TreeSearchBenchmark
     private Arena arena;
     private MemorySegment tree;
     private long[] levelOffsets;
+    private long[] prefixOffsets;
     private double[][] targets;
     private int round;
     private double[] scratch;
@@ -99,6 +100,13 @@ public class TreeSearchBenchmark
             levelOffsets[l] = offset;
             offset += (8L * levels.get(depth - l).length + 63) & -64;
         }
+        // The engine's prefix arrays: per internal level, each node's running sum within its group.
+        prefixOffsets = new long[depth + 1];
+        for (int l = 1; l < depth; l++)
+        {
+            prefixOffsets[l] = offset;
+            offset += (8L * levels.get(depth - l).length + 63) & -64;
+        }
         arena = Arena.ofShared();
         tree = arena.allocate(offset, 64);
         for (int l = 0; l <= depth; l++)
@@ -107,6 +115,16 @@ public class TreeSearchBenchmark
             for (int j = 0; j < values.length; j++)
             {
                 tree.set(LE_DOUBLE, levelOffsets[l] + 8L * j, values[j]);
+            }
+        }
+        for (int l = 1; l < depth; l++)
+        {
+            final double[] values = levels.get(depth - l);
+            double running = 0.0;
+            for (int j = 0; j < values.length; j++)
+            {
+                running = (j % fanout == 0 ? 0.0 : running) + values[j];
+                tree.set(LE_DOUBLE, prefixOffsets[l] + 8L * j, running);
             }
         }
         final double root = levels.get(depth)[0];
@@ -146,6 +164,13 @@ public class TreeSearchBenchmark
             vector.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
             // Random targets essentially never sit within rounding of a leaf boundary (the unit tests cover that).
             Agreement.exact("descend", expected, outLeaf, BATCH);
+            for (final Kernels kernels : new Kernels[] {scalar, vector})
+            {
+                System.arraycopy(batch, 0, scratch, 0, BATCH);
+                kernels.descendWithPrefixes(tree, levelOffsets, prefixOffsets, fanout, scratch, BATCH, outLeaf,
+                    outMass);
+                Agreement.exact("descendWithPrefixes", expected, outLeaf, BATCH);
+            }
         }
         for (int i = 0; i < BATCH; i++)
         {
@@ -177,6 +202,23 @@ public class TreeSearchBenchmark
     {
         System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
         scalar.descend(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
+        return outLeaf;
+    }
+
+    /** The engine's descent: internal levels by their stored prefixes, the leaf level scanned. */
+    @Benchmark
+    public int[] vectorDescendWithPrefixes()
+    {
+        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
+        vector.descendWithPrefixes(tree, levelOffsets, prefixOffsets, fanout, scratch, BATCH, outLeaf, outMass);
+        return outLeaf;
+    }
+
+    @Benchmark
+    public int[] scalarDescendWithPrefixes()
+    {
+        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
+        scalar.descendWithPrefixes(tree, levelOffsets, prefixOffsets, fanout, scratch, BATCH, outLeaf, outMass);
         return outLeaf;
     }
 
