@@ -590,10 +590,10 @@ public final class VectorKernels implements Kernels
     /**
      * One internal level by its stored prefixes: the chosen child is the number of prefixes {@code <=} the target
      * (the prefixes are running sums of non-negative masses, so those are the first ones), counted with no lane
-     * extracted; the remainder subtracts the prefix before the chosen child, moved to lane 0 by a one-lane compress
-     * (an empty mask, giving 0, when the first child is chosen), so nothing branches on the choice. A node of one
-     * vector exactly (fan-out 8 with 512-bit vectors) has its own loop: as the general loop over a node's vectors,
-     * C2 compiled it with several times the instructions.
+     * extracted; the remainder subtracts the prefix before the chosen child, so nothing branches on the choice. A
+     * node of one vector exactly (fan-out 8 with 512-bit vectors) has its own loop, which takes that prefix from the
+     * loaded vector by a one-lane compress (an empty mask, giving 0, when the first child is chosen): as the general
+     * loop over a node's vectors, C2 compiled it with several times the instructions.
      */
     private static void descendLevelByPrefixes(
         final MemorySegment tree, final long levelOffset, final long prefixOffset, final int fanout, final int shift,
@@ -623,20 +623,18 @@ public final class VectorKernels implements Kernels
             final long prefixNode = prefixOffset + ((long)first << 3);
             final double target = targets[i];
             int chosen = 0;
-            double before = 0.0;
             for (int base = 0; base < fanout; base += DL)
             {
-                final DoubleVector prefix = narrow ?
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live) :
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE);
-                final VectorMask<Double> passed = narrow ?
-                    prefix.compare(VectorOperators.LE, target).and(live) :
-                    prefix.compare(VectorOperators.LE, target);
-                final int count = passed.trueCount();
-                chosen += count;
-                // The last passed prefix of this vector, or 0 when none passed (then an earlier one stands).
-                before = Math.max(before, prefix.compress(VectorMask.fromLong(D, 1L << (count - 1))).lane(0));
+                chosen += narrow ?
+                    DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live)
+                        .compare(VectorOperators.LE, target).and(live).trueCount() :
+                    DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE)
+                        .compare(VectorOperators.LE, target).trueCount();
             }
+            // The prefix before the chosen child as one scalar read, at an index clamped to 0 and multiplied by 0
+            // when the first child is chosen.
+            final double before = tree.get(LE_DOUBLE, prefixNode + ((long)Math.max(chosen - 1, 0) << 3)) *
+                Math.min(chosen, 1);
             outLeaf[i] = first + (chosen < fanout ? chosen : overflowChild(tree, levelOffset, first, fanout));
             targets[i] = chosen < fanout ? remainder(target, before) :
                 overflowRemainder(tree, levelOffset, first, fanout, target);
