@@ -641,7 +641,10 @@ public final class VectorKernels implements Kernels
         }
     }
 
-    /** The target less the prefix before its child: not below 0 while the prefixes rise, as a racing reader may not see them. */
+    /**
+     * The target less the prefix before its child: not below 0 while the prefixes rise, and clamped for a reader
+     * that races the writer and may see them not rising.
+     */
     private static double remainder(final double target, final double before)
     {
         final double remainder = target - before;
@@ -649,7 +652,8 @@ public final class VectorKernels implements Kernels
     }
 
     /** Rounding left the target at or beyond the children's total: the last child with mass takes it. */
-    private static int overflowChild(final MemorySegment tree, final long levelOffset, final int first, final int fanout)
+    private static int overflowChild(
+        final MemorySegment tree, final long levelOffset, final int first, final int fanout)
     {
         return ScalarKernels.lastPositiveChild(tree, levelOffset + ((long)first << 3), fanout);
     }
