@@ -406,24 +406,37 @@ public final class ScalarKernels implements Kernels
             final double target = targets[i];
             double before = 0.0;
             int chosen = 0;
+            double prefix = 0.0;
             for (; chosen < fanout; chosen++)
             {
-                final double prefix = tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3));
+                prefix = tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3));
                 if (target < prefix)
                 {
                     break;
                 }
                 before = prefix;
             }
-            if (chosen == fanout)
+            if (chosen == fanout || prefix == Double.POSITIVE_INFINITY)
             {
+                // Beyond the children that exist (+infinity marks padding): the overflow rule.
                 final long nodeOffset = levelOffset + ((long)first << 3);
-                chosen = lastPositiveChild(tree, nodeOffset, fanout);
+                chosen = prefixOverflowChild(tree, nodeOffset, prefixNode, fanout);
                 before = prefixBefore(tree, nodeOffset, chosen);
             }
             targets[i] = Math.max(target - before, 0.0);
             outLeaf[i] = first + chosen;
         }
+    }
+
+    /**
+     * The overflow rule on a level with prefixes: the last child with positive mass, or child 0 (which always
+     * exists) when none has; never a padding child, whose prefix is +infinity.
+     */
+    static int prefixOverflowChild(
+        final MemorySegment tree, final long nodeOffset, final long prefixNode, final int fanout)
+    {
+        final int chosen = lastPositiveChild(tree, nodeOffset, fanout);
+        return tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3)) == Double.POSITIVE_INFINITY ? 0 : chosen;
     }
 
     static void checkDescend(

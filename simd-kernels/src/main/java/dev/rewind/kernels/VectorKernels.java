@@ -591,9 +591,11 @@ public final class VectorKernels implements Kernels
      * One internal level by its stored prefixes: the chosen child is the number of prefixes {@code <=} the target
      * (the prefixes are running sums of non-negative masses, so those are the first ones), counted with no lane
      * extracted; the remainder subtracts the prefix before the chosen child, so nothing branches on the choice. A
-     * node of one vector exactly (fan-out 8 with 512-bit vectors) has its own loop, which takes that prefix from the
-     * loaded vector by a one-lane compress (an empty mask, giving 0, when the first child is chosen): as the general
-     * loop over a node's vectors, C2 compiled it with several times the instructions.
+     * count that reaches the children that exist (the prefixes below +infinity) takes the overflow rule, so a step
+     * never lands on padding, even when a reader racing the writer sees a node's prefixes half rewritten. A node of
+     * one vector exactly (fan-out 8 with 512-bit vectors) has its own loop, which takes the prefix before the choice
+     * from the loaded vector by a one-lane compress (an empty mask, giving 0, when the first child is chosen): as the
+     * general loop over a node's vectors, C2 compiled it with several times the instructions.
      */
     private static void descendLevelByPrefixes(
         final MemorySegment tree, final long levelOffset, final long prefixOffset, final int fanout, final int shift,
@@ -605,13 +607,19 @@ public final class VectorKernels implements Kernels
             {
                 final int first = outLeaf[i] << shift;
                 final double target = targets[i];
-                final DoubleVector prefix = DoubleVector.fromMemorySegment(D, tree, prefixOffset + ((long)first << 3),
-                    LE);
+                final long prefixNode = prefixOffset + ((long)first << 3);
+                final DoubleVector prefix = DoubleVector.fromMemorySegment(D, tree, prefixNode, LE);
                 final int chosen = prefix.compare(VectorOperators.LE, target).trueCount();
-                outLeaf[i] = first + (chosen < fanout ? chosen : overflowChild(tree, levelOffset, first, fanout));
-                targets[i] = chosen < fanout ?
-                    remainder(target, prefix.compress(VectorMask.fromLong(D, 1L << (chosen - 1))).lane(0)) :
-                    overflowRemainder(tree, levelOffset, first, fanout, target);
+                final int existing = prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).trueCount();
+                if (chosen < existing)
+                {
+                    outLeaf[i] = first + chosen;
+                    targets[i] = remainder(target, prefix.compress(VectorMask.fromLong(D, 1L << (chosen - 1))).lane(0));
+                }
+                else
+                {
+                    overflow(tree, levelOffset, prefixNode, first, fanout, targets, outLeaf, i);
+                }
             }
             return;
         }
@@ -623,21 +631,32 @@ public final class VectorKernels implements Kernels
             final long prefixNode = prefixOffset + ((long)first << 3);
             final double target = targets[i];
             int chosen = 0;
+            int existing = 0;
             for (int base = 0; base < fanout; base += DL)
             {
+                final DoubleVector prefix = narrow ?
+                    DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live) :
+                    DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE);
                 chosen += narrow ?
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live)
-                        .compare(VectorOperators.LE, target).and(live).trueCount() :
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE)
-                        .compare(VectorOperators.LE, target).trueCount();
+                    prefix.compare(VectorOperators.LE, target).and(live).trueCount() :
+                    prefix.compare(VectorOperators.LE, target).trueCount();
+                existing += narrow ?
+                    prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).and(live).trueCount() :
+                    prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).trueCount();
             }
-            // The prefix before the chosen child as one scalar read, at an index clamped to 0 and multiplied by 0
-            // when the first child is chosen.
-            final double before = tree.get(LE_DOUBLE, prefixNode + ((long)Math.max(chosen - 1, 0) << 3)) *
-                Math.min(chosen, 1);
-            outLeaf[i] = first + (chosen < fanout ? chosen : overflowChild(tree, levelOffset, first, fanout));
-            targets[i] = chosen < fanout ? remainder(target, before) :
-                overflowRemainder(tree, levelOffset, first, fanout, target);
+            if (chosen < existing)
+            {
+                // The prefix before the chosen child as one scalar read, at an index clamped to 0 and multiplied by
+                // 0 when the first child is chosen.
+                final double before = tree.get(LE_DOUBLE, prefixNode + ((long)Math.max(chosen - 1, 0) << 3)) *
+                    Math.min(chosen, 1);
+                outLeaf[i] = first + chosen;
+                targets[i] = remainder(target, before);
+            }
+            else
+            {
+                overflow(tree, levelOffset, prefixNode, first, fanout, targets, outLeaf, i);
+            }
         }
     }
 
@@ -651,19 +670,18 @@ public final class VectorKernels implements Kernels
         return remainder > 0.0 ? remainder : 0.0;
     }
 
-    /** Rounding left the target at or beyond the children's total: the last child with mass takes it. */
-    private static int overflowChild(
-        final MemorySegment tree, final long levelOffset, final int first, final int fanout)
-    {
-        return ScalarKernels.lastPositiveChild(tree, levelOffset + ((long)first << 3), fanout);
-    }
-
-    private static double overflowRemainder(
-        final MemorySegment tree, final long levelOffset, final int first, final int fanout, final double target)
+    /**
+     * Rounding (or a racing read) left the target at or beyond the total of the children that exist: the twin's
+     * overflow rule for prefix levels ({@link ScalarKernels#prefixOverflowChild}) chooses, by the children's masses.
+     */
+    private static void overflow(
+        final MemorySegment tree, final long levelOffset, final long prefixNode, final int first, final int fanout,
+        final double[] targets, final int[] outLeaf, final int i)
     {
         final long nodeOffset = levelOffset + ((long)first << 3);
-        final int chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-        return Math.max(target - ScalarKernels.prefixBefore(tree, nodeOffset, chosen), 0.0);
+        final int chosen = ScalarKernels.prefixOverflowChild(tree, nodeOffset, prefixNode, fanout);
+        outLeaf[i] = first + chosen;
+        targets[i] = Math.max(targets[i] - ScalarKernels.prefixBefore(tree, nodeOffset, chosen), 0.0);
     }
 
     /**

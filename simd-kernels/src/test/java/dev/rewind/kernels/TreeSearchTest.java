@@ -52,8 +52,10 @@ class TreeSearchTest
         Tree(final double[] leaves, final int fanout)
         {
             final List<double[]> levels = new ArrayList<>();
+            final List<Integer> used = new ArrayList<>();
             double[] level = padded(leaves, fanout);
             levels.add(level);
+            used.add(leaves.length);
             while (level.length > 1)
             {
                 final double[] parent = new double[Math.max(1, level.length / fanout)];
@@ -66,6 +68,7 @@ class TreeSearchTest
                     }
                     parent[j] = sum;
                 }
+                used.add(parent.length);
                 level = parent.length > 1 ? padded(parent, fanout) : parent;
                 levels.add(level);
             }
@@ -95,11 +98,14 @@ class TreeSearchTest
             for (int l = 1; l < depth; l++)
             {
                 final double[] values = levels.get(depth - l);
+                final int existing = used.get(depth - l);
                 double running = 0.0;
                 for (int j = 0; j < values.length; j++)
                 {
                     running = (j % fanout == 0 ? 0.0 : running) + values[j];
-                    segment.set(LE_DOUBLE, prefixOffsets[l] + 8L * j, running);
+                    // Padding nodes are marked +infinity, as the engine does.
+                    segment.set(LE_DOUBLE, prefixOffsets[l] + 8L * j,
+                        j < existing ? running : Double.POSITIVE_INFINITY);
                 }
             }
             root = levels.get(depth)[0];
@@ -440,6 +446,57 @@ class TreeSearchTest
                         tree.levelOffsets.length;
                     assertTrue(Math.abs(targets[i] - boundary) <= slack,
                         "leaves differ away from a boundary: target " + targets[i]);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernelsAndFanouts")
+    void shouldNeverStepOntoPaddingThroughPrefixesSeenHalfRewritten(final Kernels kernels, final int fanout)
+    {
+        // A reader racing the writer may see a node's prefixes half rewritten: some new, some old, not rising. On
+        // the level under the root only the first nodes exist (4,099 leaves); whatever a torn read shows, every
+        // step must stay on existing nodes, and so the leaf on the leaf level, with no read outside the tree.
+        final SplittableRandom random = new SplittableRandom(17L * fanout);
+        final double[] masses = new double[4099];
+        for (int i = 0; i < masses.length; i++)
+        {
+            masses[i] = random.nextDouble();
+        }
+        try (Tree tree = new Tree(masses, fanout))
+        {
+            final int depth = tree.levelOffsets.length - 1;
+            if (depth < 2)
+            {
+                return; // no internal level below the root: nothing read through prefixes
+            }
+            final int n = 1000;
+            for (int trial = 0; trial < 50; trial++)
+            {
+                for (int l = 1; l < depth; l++)
+                {
+                    // Scramble the existing prefixes of the first group of each internal level, not rising.
+                    for (int c = 0; c < fanout; c++)
+                    {
+                        final long at = tree.prefixOffsets[l] + 8L * c;
+                        if (tree.segment.get(LE_DOUBLE, at) != Double.POSITIVE_INFINITY)
+                        {
+                            tree.segment.set(LE_DOUBLE, at, random.nextDouble() * tree.root);
+                        }
+                    }
+                }
+                final double[] targets = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    targets[i] = random.nextDouble() * tree.root;
+                }
+                final int[] leaf = new int[n];
+                tree.descend(kernels, true, fanout, targets, n, leaf, new double[n]);
+                final int leafSlots = (masses.length + fanout - 1) / fanout * fanout;
+                for (int i = 0; i < n; i++)
+                {
+                    assertTrue(leaf[i] >= 0 && leaf[i] < leafSlots, "leaf " + leaf[i] + " outside the tree");
                 }
             }
         }

@@ -14,12 +14,13 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
  * <p>Shape: level {@code depth} of the sum tree holds the leaves, one per slot, padded up to a multiple of the
  * fan-out; every level above holds one node per group of {@code fanout} children, again padded to a multiple of the
  * fan-out, up to the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level
- * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on
- * a cache line. The min tree has the same internal levels; its bottom level (depth - 1) takes the minimum of the sum
- * tree's leaves directly, so the leaf masses are stored once. Each internal level below the root (1 .. depth - 1)
- * also has a prefix array: beside every node, the running sum of its group of siblings up to and including it, so
- * that the descent of a sample compares its target against a node's children's prefixes instead of summing them
- * (see {@link Kernels#descendWithPrefixes}). The leaf level has none: it is scanned, which saves 8 bytes per slot.
+ * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on a
+ * cache line. The min tree has the same internal levels; its bottom level (depth - 1) takes the minimum of the sum
+ * tree's leaves directly, so the leaf masses are stored once. Each internal level below the root (1 .. depth - 1) also
+ * has a prefix array: beside every node, the running sum of its group of siblings up to and including it, so that the
+ * descent of a sample compares its target against a node's children's prefixes instead of summing them (see {@link
+ * Kernels#descendWithPrefixes}); a padding node's prefix is +infinity, so that no descent chooses it. The leaf level
+ * has none: it is scanned, which saves 8 bytes per slot.
  *
  * <p>Unset leaves: a slot never written (and padding beyond the capacity) holds {@code -0.0}. It adds like
  * {@code +0.0} in every sum, and the min tree skips it, so the global minimum is that of the stored records only. A
@@ -196,7 +197,13 @@ public final class PriorityTrees
             segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
             if (l > 0)
             {
-                segment.asSlice(prefixLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
+                // Prefixes: 0 for the nodes that exist (their sums are 0), +infinity (padding) for the rest.
+                final long prefixBase = prefixLevelOffsets[l];
+                for (int j = 0; j < levelNodes[l]; j++)
+                {
+                    segment.set(DOUBLE, prefixBase + ((long)j << 3),
+                        j < usedNodes[l] ? 0.0 : Double.POSITIVE_INFINITY);
+                }
             }
             final long base = minLevelOffsets[l];
             for (int j = 0; j < levelNodes[l]; j++)
@@ -538,6 +545,15 @@ public final class PriorityTrees
                 sum = running;
             }
             segment.set(DOUBLE, parentBase + ((long)node << 3), sum);
+            if (storePrefixes && ((long)(node + 1) << fanoutShift) > usedNodes[level + 1])
+            {
+                // The level's last group: its padding children keep the +infinity that marks them, so that a
+                // descent never chooses one (see Kernels.descendWithPrefixes).
+                for (int c = usedNodes[level + 1] - (node << fanoutShift); c < fanout; c++)
+                {
+                    segment.set(DOUBLE, prefix + ((long)c << 3), Double.POSITIVE_INFINITY);
+                }
+            }
         }
     }
 
@@ -716,7 +732,8 @@ public final class PriorityTrees
             {
                 final double running = (j & (fanout - 1)) == 0 ? 0.0 :
                     segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)(j - 1) << 3));
-                final double expected = running + segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
+                final double expected = j >= usedNodes[l] ? Double.POSITIVE_INFINITY :
+                    running + segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
                 final double stored = segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)j << 3));
                 if (Double.doubleToRawLongBits(stored) != Double.doubleToRawLongBits(expected))
                 {

@@ -173,15 +173,21 @@ class PriorityTreesTest
             assertEquals(masses[expected], mass[i], 0.0);
         }
 
-        final long at = trees.prefixLevelOffset(2) + 8L * 13;
+        // Level 2 has 9 nodes (and 7 of padding): a wrong prefix of a node, and a padding prefix that lost its
+        // +infinity mark, are both reported.
         final MemorySegment region = treesSegment;
-        final double good = region.get(RecordDescriptor.DOUBLE, at);
-        region.set(RecordDescriptor.DOUBLE, at, good + 1.0);
-        final String report = trees.checkConsistency();
-        assertNotNull(report);
-        assertTrue(report.startsWith("prefix level=2 node=13"), report);
-        region.set(RecordDescriptor.DOUBLE, at, good);
-        assertNull(trees.checkConsistency());
+        for (final int node : new int[] {5, 13})
+        {
+            final long at = trees.prefixLevelOffset(2) + 8L * node;
+            final double good = region.get(RecordDescriptor.DOUBLE, at);
+            assertEquals(node >= 9, good == Double.POSITIVE_INFINITY, "node " + node);
+            region.set(RecordDescriptor.DOUBLE, at, node >= 9 ? 0.0 : good + 1.0);
+            final String report = trees.checkConsistency();
+            assertNotNull(report);
+            assertTrue(report.startsWith("prefix level=2 node=" + node), report);
+            region.set(RecordDescriptor.DOUBLE, at, good);
+            assertNull(trees.checkConsistency());
+        }
     }
 
     /** Masses from a few repeated values (ties for the minimum) and a continuous range, and zero. */
