@@ -398,4 +398,80 @@ class ConcurrentReplayTest
         assertEquals(2 * 2_000 * 2 * 32, stats.samples());
         assertTrue(stats.inserts() > 64);
     }
+
+    /**
+     * Learners descend the trees while the writer rewrites them, so they can see a node's prefix sums half rewritten.
+     * The writer here swings the mass of the last 2,000 of 4,099 slots between 1e6 and 1e-6 as fast as it can (the
+     * level under the root has 2 nodes and 6 of padding at fan-out 8, 1 and 15 at fan-out 16), while a learner
+     * samples: every batch must come back, with records intact, and none may read outside the tree.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void shouldKeepLearnersInsideTheTreesWhileTheWriterSwingsPriorities() throws InterruptedException
+    {
+        for (final int fanout : new int[] {8, 16})
+        {
+            final int capacity = 4_099;
+            final ConcurrentReplay replay = track(ReplayBuffer.builder().schema(SCHEMA).capacity(capacity)
+                .prioritized(1.0, 0.0).treeFanout(fanout).inMemory().buildConcurrent());
+            final Transitions t = replay.newTransitions(1);
+            for (long seq = 0; seq < capacity; )
+            {
+                if (replay.tryAdd(stage(t.clear(), seq)) > 0)
+                {
+                    seq++;
+                }
+            }
+            while (replay.writeSequence() < capacity)
+            {
+                Thread.onSpinWait();
+            }
+            final AtomicBoolean stop = new AtomicBoolean();
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Thread swinger = new Thread(() ->
+            {
+                final int n = 2_000;
+                final int[] indices = new int[n];
+                final long[] generations = new long[n];
+                final double[] priorities = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    indices[i] = capacity - n + i;
+                    generations[i] = capacity - n + i;
+                }
+                boolean high = false;
+                while (!stop.get())
+                {
+                    high = !high;
+                    java.util.Arrays.fill(priorities, high ? 1e6 : 1e-6);
+                    replay.updatePriorities(indices, generations, priorities, n);
+                }
+            });
+            swinger.start();
+            final SampleBatch batch = replay.newBatch(64);
+            final SplittableRandom rng = new SplittableRandom(fanout);
+            long batches = 0;
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            try
+            {
+                while (System.nanoTime() < end)
+                {
+                    replay.sample(batch, 0.4, rng);
+                    for (int row = 0; row < batch.size(); row++)
+                    {
+                        assertIntact(batch, row);
+                    }
+                    batches++;
+                }
+            }
+            catch (final Throwable e)
+            {
+                failure.set(e);
+            }
+            stop.set(true);
+            swinger.join();
+            assertNull(failure.get(), "fanout=" + fanout + " after " + batches + " batches");
+            assertTrue(batches > 100, "fanout=" + fanout + " batches=" + batches);
+        }
+    }
 }

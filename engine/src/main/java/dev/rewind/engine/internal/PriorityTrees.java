@@ -499,14 +499,17 @@ public final class PriorityTrees
         final long childBase = sumLevelOffsets[level + 1];
         final long prefixBase = prefixLevelOffsets[level + 1];
         final boolean storePrefixes = level + 1 < depth;
+        final int children = usedNodes[level + 1];
         for (int i = 0; i < count; i++)
         {
             final int node = nodes[i];
             final long first = (long)node << fanoutShift << 3;
             final long base = childBase + first;
             final long prefix = prefixBase + first;
+            // Children that exist; the level's last group may have fewer than the fan-out.
+            final int existing = Math.min(fanout, children - (node << fanoutShift));
             final double sum;
-            if (8 == fanout)
+            if (8 == fanout && 8 == existing)
             {
                 // Unrolled for the default fan-out (a loop kept its strip-mining and per-trip overhead).
                 final double p0 = 0.0 + segment.get(DOUBLE, base);
@@ -537,7 +540,9 @@ public final class PriorityTrees
                 {
                     final long at = (long)c << 3;
                     running += segment.get(DOUBLE, base + at);
-                    if (storePrefixes)
+                    // A padding child's prefix keeps the +infinity that clear() wrote, never overwritten even for
+                    // a moment: a learner reading while this runs must not see a padding child it could choose.
+                    if (storePrefixes && c < existing)
                     {
                         segment.set(DOUBLE, prefix + at, running);
                     }
@@ -545,15 +550,6 @@ public final class PriorityTrees
                 sum = running;
             }
             segment.set(DOUBLE, parentBase + ((long)node << 3), sum);
-            if (storePrefixes && ((long)(node + 1) << fanoutShift) > usedNodes[level + 1])
-            {
-                // The level's last group: its padding children keep the +infinity that marks them, so that a
-                // descent never chooses one (see Kernels.descendWithPrefixes).
-                for (int c = usedNodes[level + 1] - (node << fanoutShift); c < fanout; c++)
-                {
-                    segment.set(DOUBLE, prefix + ((long)c << 3), Double.POSITIVE_INFINITY);
-                }
-            }
         }
     }
 
