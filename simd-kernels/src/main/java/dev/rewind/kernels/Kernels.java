@@ -242,8 +242,8 @@ public interface Kernels
      * no prefixes and is searched as by {@link #descend}. The prefixes being the same running sums as the scalar
      * rule of {@link #childIndex} forms, every internal level chooses exactly as the scalar {@link #descend} does.
      *
-     * <p>A prefix of +infinity marks a child that does not exist (the padding after a level's last node); every
-     * existing child's prefix is finite. A step never chooses a child that does not exist: a target at or beyond the
+     * <p>A prefix of NaN marks a child that does not exist (the padding after a level's last node); every existing
+     * child's prefix is a number. A step never chooses a child that does not exist: a target at or beyond the
      * existing children's total takes the overflow rule of {@link #childIndex} among them (child 0 when none has
      * mass). So a reader that races a writer rewriting a node's prefixes one at a time (and may see them not rising)
      * still ends on an existing leaf, if not on the right one.

@@ -416,9 +416,9 @@ public final class ScalarKernels implements Kernels
                 }
                 before = prefix;
             }
-            if (chosen == fanout || prefix == Double.POSITIVE_INFINITY)
+            if (chosen == fanout)
             {
-                // Beyond the children that exist (+infinity marks padding): the overflow rule.
+                // No existing child's prefix exceeds the target (NaN, padding, never does): the overflow rule.
                 final long nodeOffset = levelOffset + ((long)first << 3);
                 chosen = prefixOverflowChild(tree, nodeOffset, prefixNode, fanout);
                 before = prefixBefore(tree, nodeOffset, chosen);
@@ -430,13 +430,13 @@ public final class ScalarKernels implements Kernels
 
     /**
      * The overflow rule on a level with prefixes: the last child with positive mass, or child 0 (which always
-     * exists) when none has; never a padding child, whose prefix is +infinity.
+     * exists) when none has; never a padding child, whose prefix is NaN.
      */
     static int prefixOverflowChild(
         final MemorySegment tree, final long nodeOffset, final long prefixNode, final int fanout)
     {
         final int chosen = lastPositiveChild(tree, nodeOffset, fanout);
-        return tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3)) == Double.POSITIVE_INFINITY ? 0 : chosen;
+        return Double.isNaN(tree.get(LE_DOUBLE, prefixNode + ((long)chosen << 3))) ? 0 : chosen;
     }
 
     static void checkDescend(

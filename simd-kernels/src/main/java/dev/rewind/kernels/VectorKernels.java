@@ -588,14 +588,15 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * One internal level by its stored prefixes: the chosen child is the number of prefixes {@code <=} the target
-     * (the prefixes are running sums of non-negative masses, so those are the first ones), counted with no lane
-     * extracted; the remainder subtracts the prefix before the chosen child, so nothing branches on the choice. A
-     * count that reaches the children that exist (the prefixes below +infinity) takes the overflow rule, so a step
-     * never lands on padding, even when a reader racing the writer sees a node's prefixes half rewritten. A node of
-     * one vector exactly (fan-out 8 with 512-bit vectors) has its own loop, which takes the prefix before the choice
-     * from the loaded vector by a one-lane compress (an empty mask, giving 0, when the first child is chosen): as the
-     * general loop over a node's vectors, C2 compiled it with several times the instructions.
+     * One internal level by its stored prefixes: the chosen child is the first whose prefix exceeds the target (the
+     * prefixes are running sums of non-negative masses, so it is the number of prefixes {@code <=} the target), found
+     * with no lane extracted; the remainder subtracts the prefix before it, so nothing branches on the choice. NaN
+     * marks the padding after a level's last node and never compares greater, so no step lands there: when no
+     * existing child's prefix exceeds the target (rounding, or a reader racing the writer and seeing prefixes half
+     * rewritten), the overflow rule applies. A node of one vector exactly (fan-out 8 with 512-bit vectors) has its
+     * own loop, which finds the child with one compare and a first-true, and takes the prefix before it from the
+     * loaded vector by a one-lane compress (an empty mask, giving 0, for the first child): as the general loop over
+     * a node's vectors, C2 compiled it with several times the instructions.
      */
     private static void descendLevelByPrefixes(
         final MemorySegment tree, final long levelOffset, final long prefixOffset, final int fanout, final int shift,
@@ -609,9 +610,8 @@ public final class VectorKernels implements Kernels
                 final double target = targets[i];
                 final long prefixNode = prefixOffset + ((long)first << 3);
                 final DoubleVector prefix = DoubleVector.fromMemorySegment(D, tree, prefixNode, LE);
-                final int chosen = prefix.compare(VectorOperators.LE, target).trueCount();
-                final int existing = prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).trueCount();
-                if (chosen < existing)
+                final int chosen = prefix.compare(VectorOperators.GT, target).firstTrue();
+                if (chosen < fanout)
                 {
                     outLeaf[i] = first + chosen;
                     targets[i] = remainder(target, prefix.compress(VectorMask.fromLong(D, 1L << (chosen - 1))).lane(0));
@@ -637,12 +637,13 @@ public final class VectorKernels implements Kernels
                 final DoubleVector prefix = narrow ?
                     DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live) :
                     DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE);
+                // NaN (padding) is neither <= the target nor equal to itself.
                 chosen += narrow ?
                     prefix.compare(VectorOperators.LE, target).and(live).trueCount() :
                     prefix.compare(VectorOperators.LE, target).trueCount();
                 existing += narrow ?
-                    prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).and(live).trueCount() :
-                    prefix.compare(VectorOperators.LT, Double.POSITIVE_INFINITY).trueCount();
+                    prefix.compare(VectorOperators.EQ, prefix).and(live).trueCount() :
+                    prefix.compare(VectorOperators.EQ, prefix).trueCount();
             }
             if (chosen < existing)
             {

@@ -103,9 +103,9 @@ class TreeSearchTest
                 for (int j = 0; j < values.length; j++)
                 {
                     running = (j % fanout == 0 ? 0.0 : running) + values[j];
-                    // Padding nodes are marked +infinity, as the engine does.
+                    // Padding nodes are marked NaN, as the engine does.
                     segment.set(LE_DOUBLE, prefixOffsets[l] + 8L * j,
-                        j < existing ? running : Double.POSITIVE_INFINITY);
+                        j < existing ? running : Double.NaN);
                 }
             }
             root = levels.get(depth)[0];
@@ -480,7 +480,7 @@ class TreeSearchTest
                     for (int c = 0; c < fanout; c++)
                     {
                         final long at = tree.prefixOffsets[l] + 8L * c;
-                        if (tree.segment.get(LE_DOUBLE, at) != Double.POSITIVE_INFINITY)
+                        if (!Double.isNaN(tree.segment.get(LE_DOUBLE, at)))
                         {
                             tree.segment.set(LE_DOUBLE, at, random.nextDouble() * tree.root);
                         }

@@ -19,7 +19,7 @@ import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
  * tree's leaves directly, so the leaf masses are stored once. Each internal level below the root (1 .. depth - 1) also
  * has a prefix array: beside every node, the running sum of its group of siblings up to and including it, so that the
  * descent of a sample compares its target against a node's children's prefixes instead of summing them (see {@link
- * Kernels#descendWithPrefixes}); a padding node's prefix is +infinity, so that no descent chooses it. The leaf level
+ * Kernels#descendWithPrefixes}); a padding node's prefix is NaN, so that no descent chooses it. The leaf level
  * has none: it is scanned, which saves 8 bytes per slot.
  *
  * <p>Unset leaves: a slot never written (and padding beyond the capacity) holds {@code -0.0}. It adds like
@@ -197,12 +197,12 @@ public final class PriorityTrees
             segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
             if (l > 0)
             {
-                // Prefixes: 0 for the nodes that exist (their sums are 0), +infinity (padding) for the rest.
+                // Prefixes: 0 for the nodes that exist (their sums are 0), NaN (padding) for the rest.
                 final long prefixBase = prefixLevelOffsets[l];
                 for (int j = 0; j < levelNodes[l]; j++)
                 {
                     segment.set(DOUBLE, prefixBase + ((long)j << 3),
-                        j < usedNodes[l] ? 0.0 : Double.POSITIVE_INFINITY);
+                        j < usedNodes[l] ? 0.0 : Double.NaN);
                 }
             }
             final long base = minLevelOffsets[l];
@@ -540,7 +540,7 @@ public final class PriorityTrees
                 {
                     final long at = (long)c << 3;
                     running += segment.get(DOUBLE, base + at);
-                    // A padding child's prefix keeps the +infinity that clear() wrote, never overwritten even for
+                    // A padding child's prefix keeps the NaN that clear() wrote, never overwritten even for
                     // a moment: a learner reading while this runs must not see a padding child it could choose.
                     if (storePrefixes && c < existing)
                     {
@@ -728,7 +728,7 @@ public final class PriorityTrees
             {
                 final double running = (j & (fanout - 1)) == 0 ? 0.0 :
                     segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)(j - 1) << 3));
-                final double expected = j >= usedNodes[l] ? Double.POSITIVE_INFINITY :
+                final double expected = j >= usedNodes[l] ? Double.NaN :
                     running + segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
                 final double stored = segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)j << 3));
                 if (Double.doubleToRawLongBits(stored) != Double.doubleToRawLongBits(expected))

@@ -117,7 +117,7 @@ public class TreeSearchBenchmark
                 tree.set(LE_DOUBLE, levelOffsets[l] + 8L * j, values[j]);
             }
         }
-        // Nodes that exist per level (the rest is padding, marked +infinity in the prefixes, as the engine does).
+        // Nodes that exist per level (the rest is padding, marked NaN in the prefixes, as the engine does).
         final int[] existing = new int[depth + 1];
         existing[depth] = leaves;
         for (int l = depth - 1; l >= 0; l--)
@@ -131,7 +131,7 @@ public class TreeSearchBenchmark
             for (int j = 0; j < values.length; j++)
             {
                 running = (j % fanout == 0 ? 0.0 : running) + values[j];
-                tree.set(LE_DOUBLE, prefixOffsets[l] + 8L * j, j < existing[l] ? running : Double.POSITIVE_INFINITY);
+                tree.set(LE_DOUBLE, prefixOffsets[l] + 8L * j, j < existing[l] ? running : Double.NaN);
             }
         }
         final double root = levels.get(depth)[0];
