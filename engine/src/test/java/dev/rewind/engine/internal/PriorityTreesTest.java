@@ -132,6 +132,45 @@ class PriorityTreesTest
     }
 
     @Test
+    void shouldKeepEveryNodeExactUnderBatchUpdatesOfALargeTree()
+    {
+        // 150,000 leaves: large enough for the touch loop (2^17 leaves or more) and for a level without the bitset
+        // (18,750 nodes), beside the levels with one. Batches ascending (as a stratified sample gives) and unordered.
+        for (final int fanout : new int[]{8, 32})
+        {
+            final int capacity = 150_000;
+            final PriorityTrees trees = trees(capacity, fanout);
+            final double[] model = new double[capacity];
+            Arrays.fill(model, Double.NaN);
+            final SplittableRandom rng = new SplittableRandom(31L * fanout);
+            final int[] leaves = new int[256];
+            final double[] masses = new double[256];
+            for (int batch = 0; batch < 400; batch++)
+            {
+                final boolean ascending = 0 == batch % 2;
+                for (int i = 0; i < leaves.length; i++)
+                {
+                    leaves[i] = ascending ? (int)((i + rng.nextDouble()) * capacity / leaves.length) :
+                        rng.nextInt(capacity);
+                    masses[i] = mass(rng);
+                    model[leaves[i]] = masses[i];
+                }
+                trees.setAll(leaves, masses, leaves.length);
+                assertEquals(modelMin(model), trees.minMass(), "fanout=" + fanout + " batch=" + batch);
+            }
+            assertNull(trees.checkConsistency(), "fanout=" + fanout);
+            for (int leaf = 0; leaf < capacity; leaf++)
+            {
+                assertEquals(Double.isNaN(model[leaf]) ? 0.0 : model[leaf], trees.leaf(leaf), "leaf " + leaf);
+            }
+            // Non-negative terms summed left to right in groups of the fan-out, depth times: each level adds at most
+            // (fanout - 1) roundings of relative size u = 2^-53 to the total.
+            final double u = Math.ulp(1.0) / 2;
+            assertEquals(trees.exactLeafSum(), trees.total(), trees.depth() * (fanout - 1) * u * trees.total());
+        }
+    }
+
+    @Test
     void shouldDescendThroughThePrefixesLikeALinearScanAndReportABadPrefix()
     {
         // Small integer masses (a quarter of them zero): every sum and prefix is exact, so the descent must agree
