@@ -180,7 +180,8 @@ public final class VectorKernels implements Kernels
      * always the scalar one, bit for bit. Min and max differ only in the order of the operands of one constant
      * operator ({@code v < a} keeps minima, {@code a < v} maxima): an operator that C2 cannot prove constant is not
      * intrinsified, and the call then boxes vectors (it did, 96 bytes per call, when the operator came from an
-     * argument).
+     * argument). The compare is written out at each use: as a two-line helper it boxed in this method (464 bytes per
+     * call, 55 ns against 23 at 256 values), though not in the segment form.
      */
     private static double extremum(final double[] values, final int n, final boolean isMin)
     {
