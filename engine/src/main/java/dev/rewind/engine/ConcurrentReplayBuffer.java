@@ -644,12 +644,13 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
 
     /**
      * Stratified prioritized draw against trees the writer may be changing. Each target descends through nodes that
-     * may mix old and new values; the descent still ends on a leaf of the tree with a mass read from it ({@code >= 0},
+     * may mix old and new values; the descent still ends on an existing leaf with a mass read from it ({@code >= 0},
      * 8-byte loads do not tear). A leaf at or beyond the published size (set by the writer before publication), a
      * leaf of zero mass, or a record that is busy, newer than the published write sequence, or rewritten during its
      * copy ({@link RecordRing#copyPublished}) is drawn again in the same stratum, after re-reading the write
      * sequence. The generation returned is the one the record carried, so an update sent for it is stale only if the
-     * slot is overwritten after the copy.
+     * slot is overwritten after the copy. A rescale of the trees (a new unit) during the draw would mix units in
+     * the masses and weights: the draw then starts over ({@link PriorityTrees#readValid}).
      *
      * @return the total mass the strata were cut from.
      */
@@ -658,24 +659,44 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         final long published, final int n)
     {
         final PriorityTrees trees = this.trees;
+        while (true)
+        {
+            final long version = trees.readBegin();
+            final double total = drawPrioritizedOnce(trees, batch, scratch, rng, published, n);
+            if (trees.readValid(version))
+            {
+                if (!(total > 0.0))
+                {
+                    throw new IllegalStateException("no record has a positive priority mass: total=" + total);
+                }
+                kernels.importanceWeights(batch.masses, batch.weights, n, scratch.reference, beta);
+                return total;
+            }
+        }
+    }
+
+    /**
+     * One attempt of {@link #drawPrioritized}: the rows, their masses and the weights' reference mass (left in the
+     * scratch), or a total of 0 and nothing else when no leaf has mass.
+     */
+    private double drawPrioritizedOnce(
+        final PriorityTrees trees, final SampleBatch batch, final ConcurrentScratch scratch, final RandomGenerator rng,
+        final long published, final int n)
+    {
         final RecordRing records = this.records;
         final MemorySegment copies = scratch.copies;
         final int recordLength = this.recordLength;
-        final double total = trees.total();
-        if (!(total > 0.0))
-        {
-            throw new IllegalStateException("no record has a positive priority mass: total=" + total);
-        }
-        final double stratum = total / n;
-        final double[] targets = batch.scratch;
-        for (int i = 0; i < n; i++)
-        {
-            targets[i] = (i + rng.nextDouble()) * stratum;
-        }
         final int[] indices = batch.indices;
         final double[] masses = batch.masses;
+        final long[] units = batch.massUnits;
         final long[] generations = batch.generations;
-        trees.descend(targets, n, indices, masses);
+        final long total = trees.drawStratified(rng, n, batch.targetUnits, indices, units);
+        if (total <= 0)
+        {
+            return 0.0;
+        }
+        final double unit = trees.unit();
+        final double stratum = (double)total / n;
 
         long snapshot = published;
         int size = (int)Math.min(snapshot, capacity);
@@ -695,7 +716,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         for (int i = 0; i < n; i++)
         {
             int slot = indices[i];
-            double mass = masses[i];
+            double mass = units[i] * unit;
             for (int attempt = 1; ; attempt++)
             {
                 if (slot < size && mass > 0.0)
@@ -716,10 +737,10 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 // The tree or the record may be newer than our snapshot: catch up before drawing again.
                 snapshot = acquirePublished();
                 size = (int)Math.min(snapshot, capacity);
-                scratch.target[0] = (i + rng.nextDouble()) * stratum;
-                trees.descend(scratch.target, 1, scratch.leaf, scratch.mass);
+                scratch.target[0] = PriorityTrees.targetInStratum(i, rng.nextDouble(), stratum, total);
+                trees.descend(scratch.target, 1, scratch.leaf, scratch.units);
                 slot = scratch.leaf[0];
-                mass = scratch.mass[0];
+                mass = scratch.units[0] * unit;
             }
             batchMin = Math.min(batchMin, mass);
         }
@@ -733,8 +754,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 reference = globalMin;
             }
         }
-        kernels.importanceWeights(masses, batch.weights, n, reference, beta);
-        return total;
+        scratch.reference = reference;
+        return total * unit;
     }
 
     private double drawUniform(
@@ -863,14 +884,40 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 waitStep(attempt);
             }
             batch.weights[i] = 1.0;
-            batch.masses[i] = null == trees ? 1.0 : trees.leaf(slot);
         }
+        fetchMasses(batch, count, size);
         batch.records = scratch.copies;
         batch.recordsOffset = 0;
         batch.recordIndex = scratch.rowNumbers;
-        batch.totalMass = null == trees ? size : trees.total();
         batch.size = count;
         return batch;
+    }
+
+    /**
+     * The masses of fetched rows and the total, in one unit (read again if the trees were rescaled meanwhile).
+     */
+    private void fetchMasses(final SampleBatch batch, final int count, final int size)
+    {
+        if (null == trees)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                batch.masses[i] = 1.0;
+            }
+            batch.totalMass = size;
+            return;
+        }
+        long version;
+        do
+        {
+            version = trees.readBegin();
+            for (int i = 0; i < count; i++)
+            {
+                batch.masses[i] = trees.leaf(batch.indices[i]);
+            }
+            batch.totalMass = trees.total();
+        }
+        while (!trees.readValid(version));
     }
 
     @Override
@@ -996,7 +1043,19 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
         }
-        return null == trees ? 1.0 / size : trees.leaf(index) / trees.total();
+        if (null == trees)
+        {
+            return 1.0 / size;
+        }
+        long version;
+        double probability;
+        do
+        {
+            version = trees.readBegin();
+            probability = (double)trees.leafUnits(index) / trees.totalUnits();
+        }
+        while (!trees.readValid(version));
+        return probability;
     }
 
     @Override

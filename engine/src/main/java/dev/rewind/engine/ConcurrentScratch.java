@@ -12,9 +12,11 @@ final class ConcurrentScratch
 {
     final MemorySegment copies;
     final int[] rowNumbers;
-    final double[] target = new double[1];
+    final long[] target = new long[1];
     final int[] leaf = new int[1];
-    final double[] mass = new double[1];
+    final long[] units = new long[1];
+    /** The reference mass of the importance weights of the last prioritized draw. */
+    double reference;
 
     ConcurrentScratch(final int capacity, final int recordLength)
     {

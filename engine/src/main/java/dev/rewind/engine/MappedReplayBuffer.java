@@ -95,6 +95,10 @@ final class MappedReplayBuffer implements ReplayBuffer
         {
             this.writeSequence = segment.get(RecordDescriptor.LONG, FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET);
             this.maxMass = segment.get(DOUBLE, FileHeaderDescriptor.MAX_MASS_OFFSET);
+            if (null != trees)
+            {
+                trees.open();
+            }
             recover();
         }
         this.nextSlot = (int)(writeSequence % capacity);
@@ -103,8 +107,8 @@ final class MappedReplayBuffer implements ReplayBuffer
 
     /**
      * Repairs what a crash in the middle of {@link #add} can leave: records committed after the last published write
-     * sequence are adopted, records still marked busy become holes (zero mass, never sampled) until overwritten, and
-     * the trees are rebuilt from their leaves.
+     * sequence are adopted, and records still marked busy become holes (zero mass, never sampled) until overwritten.
+     * The trees were rebuilt from their leaves by {@link PriorityTrees#open()} before.
      */
     private void recover()
     {
@@ -124,10 +128,6 @@ final class MappedReplayBuffer implements ReplayBuffer
             {
                 trees.set(slotOf(writeSequence + k), 0.0);
             }
-        }
-        if (null != trees)
-        {
-            trees.rebuild();
         }
         LONG_HANDLE.setRelease(segment, (long)FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET, writeSequence);
     }
@@ -318,16 +318,19 @@ final class MappedReplayBuffer implements ReplayBuffer
             throw new IllegalArgumentException("beta must be in [0, 1]: beta=" + beta);
         }
         final long published = writeSequence;
-        final double total = trees.total();
-        final double stratum = total / n;
-        final double[] targets = batch.scratch;
-        for (int i = 0; i < n; i++)
-        {
-            targets[i] = (i + rng.nextDouble()) * stratum;
-        }
         final int[] indices = batch.indices;
         final double[] masses = batch.masses;
-        trees.descend(targets, n, indices, masses);
+        final long[] units = batch.massUnits;
+        final long total = trees.drawStratified(rng, n, batch.targetUnits, indices, units);
+        if (total <= 0)
+        {
+            throw new IllegalStateException("no record has a positive priority mass: total=" + total);
+        }
+        final double unit = trees.unit();
+        for (int i = 0; i < n; i++)
+        {
+            masses[i] = units[i] * unit;
+        }
         // A zero-mass leaf (a hole left by a crash, or a zero priority with eps 0) makes the global min 0: the
         // weights would all be 0, so the batch's own minimum is the reference then.
         final double globalMin = WeightNormalization.GLOBAL_MIN == normalization ? trees.minMass() : 0.0;
@@ -340,7 +343,7 @@ final class MappedReplayBuffer implements ReplayBuffer
         {
             generations[i] = generationOf(indices[i], oldest, oldestSlot);
         }
-        return fill(batch, n, total);
+        return fill(batch, n, total * unit);
     }
 
     @Override

@@ -42,7 +42,9 @@ public final class SampleBatch
     final long[] generations;
     final double[] weights;
     final double[] masses;
-    final double[] scratch;
+    /** Scratch of a prioritized draw: the targets, then the chosen leaves' masses, in tree units. */
+    final long[] targetUnits;
+    final long[] massUnits;
     MemorySegment records;
     long recordsOffset;
     /** Where each row's record is in {@link #records}: {@link #indices} (zero-copy) or row numbers (own copies). */
@@ -65,7 +67,8 @@ public final class SampleBatch
         this.generations = new long[capacity];
         this.weights = new double[capacity];
         this.masses = new double[capacity];
-        this.scratch = new double[capacity];
+        this.targetUnits = new long[capacity];
+        this.massUnits = new long[capacity];
         this.recordIndex = indices;
     }
 

@@ -263,6 +263,61 @@ public interface Kernels
     void descendWithPrefixes(MemorySegment tree, long[] levelOffsets, long[] prefixOffsets, int fanout,
         double[] targets, int n, int[] outLeaf, double[] outMass);
 
+    /**
+     * Descends a fixed-point tree for each target, level by level. The leaf level {@code depth} stores each leaf's
+     * integer mass (a little-endian {@code long >= 0} at {@code levelOffsets[depth] + 8 * leaf}; padding leaves hold
+     * 0). Every internal level {@code l} in {@code 1 .. depth - 1} stores, at {@code levelOffsets[l] + 8 * k}, the
+     * sum of the masses of node {@code k} and of its earlier siblings (the children of the same parent before it):
+     * a node's own mass is its prefix minus its left sibling's, and a parent's mass is the prefix of its last child.
+     * Integer sums are exact and independent of order, so the tree holds no rounding to drift. A step takes the
+     * first child whose prefix exceeds the target (on the leaf level, the running sum of the leaves' masses), and
+     * the target minus the prefix before that child goes down; the chosen leaf's mass is returned.
+     *
+     * <p>On an internal level a prefix of {@link Long#MIN_VALUE} marks a child that does not exist (the padding
+     * after a level's last node); every existing child's prefix is {@code >= 0}. A step never chooses a missing
+     * child: a target at or beyond the existing children's total (possible only for a reader racing a writer, or a
+     * target at or beyond the root mass) takes the last existing child with positive mass (child 0 when none has
+     * one) and goes on with that child's last unit of mass. So a racing reader still ends on an existing leaf,
+     * though perhaps not the one a quiet tree would give, and a leaf of mass 0 is chosen only when its whole
+     * group has none. On a consistent tree the scalar and vector kernels choose exactly the same leaves.
+     *
+     * @param tree         the tree.
+     * @param levelOffsets byte offset of each level, {@code depth + 1} entries (at least 2); entry 0 (the root)
+     *                     is not read.
+     * @param fanout       children per node, a power of two.
+     * @param targets      target masses in {@code [0, root mass)}; overwritten with scratch values.
+     * @param n            number of targets.
+     * @param outLeaf      receives each target's leaf index.
+     * @param outMass      receives each chosen leaf's mass.
+     * @throws IllegalArgumentException  if {@code fanout} is bad, {@code levelOffsets} has fewer than 2 entries,
+     *                                   {@code n} does not fit an array, or a target is negative.
+     * @throws IndexOutOfBoundsException if a read leaves the segment.
+     */
+    void descendFixedPoint(MemorySegment tree, long[] levelOffsets, int fanout, long[] targets, int n,
+        int[] outLeaf, long[] outMass);
+
+    /**
+     * Adds {@code deltas[k]} to the prefix of node {@code nodes[k]} of one internal level of a fixed-point tree (see
+     * {@link #descendFixedPoint}) and to those of its later siblings that exist, for {@code k} in order: the change
+     * of a node's mass by the delta, one masked vector add per node. Siblings at or beyond {@code existing} (the
+     * padding) keep their values; a kernel may store a lane back unchanged, so only the one writer thread of the
+     * tree may call this (a reader sees every lane whole either way). Exact: integer additions commute, so the result
+     * does not depend on the order of the entries, and a node may be listed more than once.
+     *
+     * @param tree        the tree.
+     * @param levelOffset byte offset of the level's prefixes.
+     * @param fanout      children per node, a power of two.
+     * @param existing    the number of nodes of the level that exist.
+     * @param nodes       node indices in {@code [0, existing)}.
+     * @param deltas      the change of each node's mass.
+     * @param count       number of entries.
+     * @throws IllegalArgumentException  if {@code fanout} is bad, {@code count} does not fit an array, or a node is
+     *                                   outside {@code [0, existing)}.
+     * @throws IndexOutOfBoundsException if a write leaves the segment.
+     */
+    void addToPrefixes(MemorySegment tree, long levelOffset, int fanout, int existing, int[] nodes, long[] deltas,
+        int count);
+
     // ---------------------------------------------------------------------------------------------------------
     // R2D2: sequence priorities and value rescaling
     // ---------------------------------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ public final class ScalarKernels implements Kernels
     static final ValueLayout.OfDouble LE_DOUBLE =
         ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** The prefix of a child that does not exist in a fixed-point prefix tree. */
+    static final long MISSING = Long.MIN_VALUE;
 
     private final String description;
 
@@ -449,6 +452,183 @@ public final class ScalarKernels implements Kernels
                 " differs from levelOffsets.length=" + levelOffsets.length);
         }
         checkDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
+    }
+
+    @Override
+    public void descendFixedPoint(
+        final MemorySegment tree, final long[] levelOffsets, final int fanout, final long[] targets, final int n,
+        final int[] outLeaf, final long[] outMass)
+    {
+        checkFixedPointDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
+        final int depth = levelOffsets.length - 1;
+        final int shift = Integer.numberOfTrailingZeros(fanout);
+        for (int i = 0; i < n; i++)
+        {
+            outLeaf[i] = 0;
+        }
+        for (int level = 1; level < depth; level++)
+        {
+            final long levelOffset = levelOffsets[level];
+            touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
+            for (int i = 0; i < n; i++)
+            {
+                final int first = outLeaf[i] << shift;
+                final long group = levelOffset + ((long)first << 3);
+                final long target = targets[i];
+                long before = 0;
+                int chosen = 0;
+                for (; chosen < fanout; chosen++)
+                {
+                    // MISSING never exceeds a target, so the scan runs past the padding into the overflow rule.
+                    final long prefix = tree.get(LE_LONG, group + ((long)chosen << 3));
+                    if (target < prefix)
+                    {
+                        break;
+                    }
+                    before = prefix;
+                }
+                if (chosen == fanout)
+                {
+                    chosen = fixedPointOverflowChild(tree, group, fanout);
+                    targets[i] = Math.max(fixedPointOwnMass(tree, group, chosen) - 1, 0);
+                }
+                else
+                {
+                    targets[i] = target - before;
+                }
+                outLeaf[i] = first + chosen;
+            }
+        }
+        final long leafOffset = levelOffsets[depth];
+        touchDeepLevel(tree, leafOffset, depth, depth, shift, outLeaf, n);
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long group = leafOffset + ((long)first << 3);
+            final long target = targets[i];
+            long running = 0;
+            int chosen = 0;
+            for (; chosen < fanout; chosen++)
+            {
+                running += tree.get(LE_LONG, group + ((long)chosen << 3));
+                if (target < running)
+                {
+                    break;
+                }
+            }
+            if (chosen == fanout)
+            {
+                chosen = lastPositiveLeaf(tree, group, fanout);
+            }
+            outLeaf[i] = first + chosen;
+            outMass[i] = tree.get(LE_LONG, group + ((long)chosen << 3));
+        }
+    }
+
+    /**
+     * The overflow rule on the leaf level of a fixed-point tree: the last leaf of the group with positive mass, or
+     * leaf 0 (which always exists) when none has.
+     */
+    static int lastPositiveLeaf(final MemorySegment tree, final long group, final int fanout)
+    {
+        for (int c = fanout - 1; c > 0; c--)
+        {
+            if (tree.get(LE_LONG, group + ((long)c << 3)) > 0)
+            {
+                return c;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * A child's own mass on an internal level of a fixed-point tree: its prefix minus its left sibling's (0 for a
+     * missing child).
+     */
+    static long fixedPointOwnMass(final MemorySegment tree, final long group, final int child)
+    {
+        final long prefix = tree.get(LE_LONG, group + ((long)child << 3));
+        if (MISSING == prefix)
+        {
+            return 0;
+        }
+        return 0 == child ? prefix : prefix - tree.get(LE_LONG, group + ((long)(child - 1) << 3));
+    }
+
+    /**
+     * The overflow rule on an internal level of a fixed-point tree: the last existing child with positive own mass,
+     * or child 0.
+     */
+    static int fixedPointOverflowChild(final MemorySegment tree, final long group, final int fanout)
+    {
+        for (int c = fanout - 1; c > 0; c--)
+        {
+            if (fixedPointOwnMass(tree, group, c) > 0)
+            {
+                return c;
+            }
+        }
+        return 0;
+    }
+
+    static void checkFixedPointDescend(
+        final long[] levelOffsets, final int fanout, final long[] targets, final int n, final int[] outLeaf,
+        final long[] outMass)
+    {
+        Checks.fanout(fanout);
+        if (levelOffsets.length < 2)
+        {
+            throw new IllegalArgumentException("a fixed-point tree has at least one level below the root: " +
+                "levelOffsets.length=" + levelOffsets.length);
+        }
+        Checks.fits("targets", targets.length, n);
+        Checks.fits("outLeaf", outLeaf.length, n);
+        Checks.fits("outMass", outMass.length, n);
+        for (int i = 0; i < n; i++)
+        {
+            if (targets[i] < 0)
+            {
+                throw new IllegalArgumentException("target must be >= 0: targets[" + i + "]=" + targets[i]);
+            }
+        }
+    }
+
+    @Override
+    public void addToPrefixes(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int existing, final int[] nodes,
+        final long[] deltas, final int count)
+    {
+        checkAddToPrefixes(fanout, existing, nodes, deltas, count);
+        final int lastChild = fanout - 1;
+        for (int k = 0; k < count; k++)
+        {
+            final int node = nodes[k];
+            final int first = node & ~lastChild;
+            final long group = levelOffset + ((long)first << 3);
+            final long delta = deltas[k];
+            final int end = Math.min(fanout, existing - first);
+            for (int c = node & lastChild; c < end; c++)
+            {
+                final long at = group + ((long)c << 3);
+                tree.set(LE_LONG, at, tree.get(LE_LONG, at) + delta);
+            }
+        }
+    }
+
+    static void checkAddToPrefixes(
+        final int fanout, final int existing, final int[] nodes, final long[] deltas, final int count)
+    {
+        Checks.fanout(fanout);
+        Checks.fits("nodes", nodes.length, count);
+        Checks.fits("deltas", deltas.length, count);
+        for (int k = 0; k < count; k++)
+        {
+            if (nodes[k] < 0 || nodes[k] >= existing)
+            {
+                throw new IllegalArgumentException("node outside the level: nodes[" + k + "]=" + nodes[k] +
+                    " existing=" + existing);
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ package dev.rewind.kernels;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
@@ -11,6 +12,8 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 import static dev.rewind.kernels.ScalarKernels.LE_DOUBLE;
+import static dev.rewind.kernels.ScalarKernels.LE_LONG;
+import static dev.rewind.kernels.ScalarKernels.MISSING;
 
 /**
  * The kernels on {@code jdk.incubator.vector}, with the preferred species of this CPU (never a fixed lane count):
@@ -28,7 +31,9 @@ public final class VectorKernels implements Kernels
 {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
+    private static final int LL = L.length();
     private static final int FL = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -43,6 +48,12 @@ public final class VectorKernels implements Kernels
     private static final VectorMask<Double> FROM_4 = lanesFrom(4);
     private static final VectorMask<Double> FROM_8 = lanesFrom(8);
     private static final VectorMask<Double> FROM_16 = lanesFrom(16);
+    private static final VectorShuffle<Long> LONG_SHIFT_1 = VectorShuffle.fromOp(L, i -> i >= 1 ? i - 1 : i);
+    private static final VectorShuffle<Long> LONG_SHIFT_2 = VectorShuffle.fromOp(L, i -> i >= 2 ? i - 2 : i);
+    private static final VectorShuffle<Long> LONG_SHIFT_4 = VectorShuffle.fromOp(L, i -> i >= 4 ? i - 4 : i);
+    private static final VectorMask<Long> LONG_FROM_1 = L.indexInRange(-1, LL - 1);
+    private static final VectorMask<Long> LONG_FROM_2 = L.indexInRange(-2, LL - 2);
+    private static final VectorMask<Long> LONG_FROM_4 = L.indexInRange(-4, LL - 4);
 
     private final String description = "vector (DoubleVector " + DL + " lanes, FloatVector " + FL + " lanes, " +
         F.vectorBitSize() + "-bit)";
@@ -684,6 +695,249 @@ public final class VectorKernels implements Kernels
         final int chosen = ScalarKernels.prefixOverflowChild(tree, nodeOffset, prefixNode, fanout);
         outLeaf[i] = first + chosen;
         targets[i] = Math.max(targets[i] - ScalarKernels.prefixBefore(tree, nodeOffset, chosen), 0.0);
+    }
+
+    @Override
+    public void descendFixedPoint(
+        final MemorySegment tree, final long[] levelOffsets, final int fanout, final long[] targets, final int n,
+        final int[] outLeaf, final long[] outMass)
+    {
+        ScalarKernels.checkFixedPointDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
+        final int depth = levelOffsets.length - 1;
+        final int shift = Integer.numberOfTrailingZeros(fanout);
+        for (int i = 0; i < n; i++)
+        {
+            outLeaf[i] = 0;
+        }
+        // Level by level: the steps of one level for all targets are independent, so their loads overlap.
+        for (int level = 1; level < depth; level++)
+        {
+            final long levelOffset = levelOffsets[level];
+            ScalarKernels.touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
+            if (fanout == LL)
+            {
+                fixedPointLevelOneVector(tree, levelOffset, fanout, shift, targets, n, outLeaf);
+            }
+            else
+            {
+                fixedPointLevelCounted(tree, levelOffset, fanout, shift, targets, n, outLeaf);
+            }
+        }
+        final long leafOffset = levelOffsets[depth];
+        ScalarKernels.touchDeepLevel(tree, leafOffset, depth, depth, shift, outLeaf, n);
+        fixedPointLeaves(tree, leafOffset, fanout, shift, targets, n, outLeaf, outMass);
+    }
+
+    /**
+     * One internal fixed-point level when a node's children fill one vector: one compare and a first-true choose
+     * the child (no lane is extracted at a data-dependent index), and the prefix before it is one scalar load from
+     * the line just loaded, kept or dropped by a mask rather than a branch (the first child, a mispredicted
+     * branch one step in eight: about 1 us per sample of 256 at 2^20 leaves). The lanes before the chosen one hold prefixes {@code <=} the target, so the
+     * remainder is never negative.
+     */
+    private static void fixedPointLevelOneVector(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final long[] targets,
+        final int n, final int[] outLeaf)
+    {
+        final int lastChild = fanout - 1;
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long group = levelOffset + ((long)first << 3);
+            final long target = targets[i];
+            final LongVector prefix = LongVector.fromMemorySegment(L, tree, group, LE);
+            final int chosen = prefix.compare(VectorOperators.GT, target).firstTrue();
+            if (chosen < fanout)
+            {
+                final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
+                // All ones for child 0 (chosen - 1 is negative), else 0: an and, where a select compiled to a branch.
+                final long first0 = (long)((chosen - 1) >> 31);
+                targets[i] = target - (previous & ~first0);
+                outLeaf[i] = first + chosen;
+            }
+            else
+            {
+                fixedPointOverflow(tree, group, first, fanout, targets, outLeaf, i);
+            }
+        }
+    }
+
+    /**
+     * One internal fixed-point level when a node's children span several vectors or part of one: the chosen child
+     * is the count of existing children whose prefix is {@code <=} the target (the same child as the first whose
+     * prefix exceeds it, the prefixes rising), counted vector by vector with no branch on which vector holds it.
+     */
+    private static void fixedPointLevelCounted(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final long[] targets,
+        final int n, final int[] outLeaf)
+    {
+        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long group = levelOffset + ((long)first << 3);
+            final long target = targets[i];
+            int chosen = 0;
+            int existing = 0;
+            for (int base = 0; base < fanout; base += LL)
+            {
+                final LongVector prefix = LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE, live);
+                final VectorMask<Long> present = prefix.compare(VectorOperators.NE, MISSING).and(live);
+                chosen += prefix.compare(VectorOperators.LE, target).and(present).trueCount();
+                existing += present.trueCount();
+            }
+            if (chosen < existing)
+            {
+                final long before = 0 == chosen ? 0L : tree.get(LE_LONG, group + ((long)(chosen - 1) << 3));
+                // A reader racing the writer may see prefixes that do not rise: never carry a negative target.
+                targets[i] = Math.max(target - before, 0L);
+                outLeaf[i] = first + chosen;
+            }
+            else
+            {
+                fixedPointOverflow(tree, group, first, fanout, targets, outLeaf, i);
+            }
+        }
+    }
+
+    /**
+     * The leaf level of a fixed-point descent: the running sum of a group's masses in registers, and the first leaf
+     * whose running sum exceeds the target (one compare and a first-true when a group fills one vector); otherwise
+     * the count of leaves whose running sum is {@code <=} the target (masses are {@code >= 0}, so the sums rise and
+     * the count is that leaf), vector by vector with the total so far carried as a scalar.
+     */
+    private static void fixedPointLeaves(
+        final MemorySegment tree, final long leafOffset, final int fanout, final int shift, final long[] targets,
+        final int n, final int[] outLeaf, final long[] outMass)
+    {
+        if (fanout == LL)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                final int first = outLeaf[i] << shift;
+                final long group = leafOffset + ((long)first << 3);
+                final LongVector running = inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE));
+                int chosen = running.compare(VectorOperators.GT, targets[i]).firstTrue();
+                if (chosen >= fanout)
+                {
+                    chosen = ScalarKernels.lastPositiveLeaf(tree, group, fanout);
+                }
+                outLeaf[i] = first + chosen;
+                outMass[i] = tree.get(LE_LONG, group + ((long)chosen << 3));
+            }
+            return;
+        }
+        final boolean narrow = fanout < LL;
+        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
+        for (int i = 0; i < n; i++)
+        {
+            final int first = outLeaf[i] << shift;
+            final long group = leafOffset + ((long)first << 3);
+            final long target = targets[i];
+            int chosen = 0;
+            long carried = 0;
+            for (int base = 0; base < fanout; base += LL)
+            {
+                final LongVector mass = narrow ?
+                    LongVector.fromMemorySegment(L, tree, group, LE, live) :
+                    LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE);
+                final LongVector running = inclusiveScan(mass).add(carried);
+                chosen += narrow ?
+                    running.compare(VectorOperators.LE, target).and(live).trueCount() :
+                    running.compare(VectorOperators.LE, target).trueCount();
+                carried = running.lane(LL - 1);
+            }
+            if (chosen >= fanout)
+            {
+                chosen = ScalarKernels.lastPositiveLeaf(tree, group, fanout);
+            }
+            outLeaf[i] = first + chosen;
+            outMass[i] = tree.get(LE_LONG, group + ((long)chosen << 3));
+        }
+    }
+
+    /**
+     * In-register inclusive prefix sum of longs (Hillis-Steele), as {@link #inclusiveScan(DoubleVector)}.
+     */
+    private static LongVector inclusiveScan(final LongVector v)
+    {
+        LongVector s = v.add(v.rearrange(LONG_SHIFT_1), LONG_FROM_1);
+        if (LL > 2)
+        {
+            s = s.add(s.rearrange(LONG_SHIFT_2), LONG_FROM_2);
+        }
+        if (LL > 4)
+        {
+            s = s.add(s.rearrange(LONG_SHIFT_4), LONG_FROM_4);
+        }
+        return s;
+    }
+
+    private static void fixedPointOverflow(
+        final MemorySegment tree, final long group, final int first, final int fanout, final long[] targets,
+        final int[] outLeaf, final int i)
+    {
+        final int chosen = ScalarKernels.fixedPointOverflowChild(tree, group, fanout);
+        targets[i] = Math.max(ScalarKernels.fixedPointOwnMass(tree, group, chosen) - 1, 0);
+        outLeaf[i] = first + chosen;
+    }
+
+    @Override
+    public void addToPrefixes(
+        final MemorySegment tree, final long levelOffset, final int fanout, final int existing, final int[] nodes,
+        final long[] deltas, final int count)
+    {
+        ScalarKernels.checkAddToPrefixes(fanout, existing, nodes, deltas, count);
+        if (fanout < LL)
+        {
+            ScalarKernels.INSTANCE.addToPrefixes(tree, levelOffset, fanout, existing, nodes, deltas, count);
+            return;
+        }
+        final int lastChild = fanout - 1;
+        final LongVector iota = LongVector.zero(L).addIndex(1);
+        if (fanout == LL)
+        {
+            // One vector per group: no loop over a group's vectors (C2 kept one, strip-mined, per entry).
+            final int fullGroups = existing & ~lastChild;
+            for (int k = 0; k < count; k++)
+            {
+                final int node = nodes[k];
+                final int first = node & ~lastChild;
+                final long group = levelOffset + ((long)first << 3);
+                VectorMask<Long> lanes = iota.compare(VectorOperators.GE, node & lastChild);
+                if (first >= fullGroups)
+                {
+                    lanes = lanes.and(iota.compare(VectorOperators.LT, existing - first));
+                }
+                LongVector.fromMemorySegment(L, tree, group, LE).add(deltas[k], lanes)
+                    .intoMemorySegment(tree, group, LE);
+            }
+            return;
+        }
+        for (int k = 0; k < count; k++)
+        {
+            final int node = nodes[k];
+            final int first = node & ~lastChild;
+            final long group = levelOffset + ((long)first << 3);
+            final long delta = deltas[k];
+            final int from = node & lastChild;
+            final int end = existing - first;
+            for (int base = 0; base < fanout; base += LL)
+            {
+                // The node's lane and its later existing siblings get the delta; a whole-vector load and store
+                // (the group fills whole vectors) writes every other lane back unchanged, which only this writer
+                // thread could have changed: readers see each lane either way. A masked store checked so much
+                // more that it cost three times as much.
+                VectorMask<Long> lanes = iota.compare(VectorOperators.GE, from - base);
+                if (end < fanout)
+                {
+                    // The level's last group: its padding lanes keep their mark.
+                    lanes = lanes.and(iota.compare(VectorOperators.LT, end - base));
+                }
+                final long at = group + ((long)base << 3);
+                LongVector.fromMemorySegment(L, tree, at, LE).add(delta, lanes).intoMemorySegment(tree, at, LE);
+            }
+        }
     }
 
     /**

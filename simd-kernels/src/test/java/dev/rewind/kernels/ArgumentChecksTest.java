@@ -8,6 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -88,6 +89,62 @@ class ArgumentChecksTest
             assertRejected(() -> kernels.descendWithPrefixes(segment, new long[] {0, 8}, new long[2], 8,
                 new double[] {-1.0}, 1, new int[1], new double[1]), "targets[0]=-1.0");
             assertThrows(IndexOutOfBoundsException.class, () -> kernels.childIndex(segment, 1000, 8, 0.0));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kernels")
+    void shouldRejectBadFixedPointTreeArguments(final Kernels kernels)
+    {
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment segment = arena.allocate(1024);
+            final long[] offsets = {0, 64};
+            for (final int fanout : new int[] {3, 1, 128, 0, -8, 6})
+            {
+                assertRejected(() -> kernels.descendFixedPoint(segment, offsets, fanout, new long[1], 1, new int[1],
+                    new long[1]), "fanout=" + fanout);
+                assertRejected(() -> kernels.addToPrefixes(segment, 64, fanout, 8, new int[] {0}, new long[] {1}, 1),
+                    "fanout=" + fanout);
+            }
+            assertRejected(() -> kernels.descendFixedPoint(segment, new long[] {0}, 8, new long[1], 1, new int[1],
+                new long[1]), "levelOffsets.length=1");
+            assertRejected(() -> kernels.descendFixedPoint(segment, new long[0], 8, new long[1], 1, new int[1],
+                new long[1]), "levelOffsets.length=0");
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[1], 2, new int[2],
+                new long[2]), "targets.length=1 needed=2");
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[2], 2, new int[1],
+                new long[2]), "outLeaf.length=1 needed=2");
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[2], 2, new int[2],
+                new long[1]), "outMass.length=1 needed=2");
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[2], -1, new int[2],
+                new long[2]), "needed=-1");
+            // A negative target is named with its index, and nothing is written before the check fails.
+            final int[] leaf = {-7, -7, -7};
+            final long[] mass = {-7, -7, -7};
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[] {0, 3, -5}, 3, leaf, mass),
+                "targets[2]=-5");
+            assertArrayEquals(new int[] {-7, -7, -7}, leaf);
+            assertArrayEquals(new long[] {-7, -7, -7}, mass);
+            assertRejected(() -> kernels.descendFixedPoint(segment, offsets, 8, new long[] {Long.MIN_VALUE}, 1,
+                new int[1], new long[1]), "targets[0]=-9223372036854775808");
+            // A node outside [0, existing).
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 5, new int[] {-1}, new long[] {1}, 1),
+                "nodes[0]=-1");
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 5, new int[] {0, 5}, new long[] {1, 1}, 2),
+                "nodes[1]=5");
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 0, new int[] {0}, new long[] {1}, 1),
+                "nodes[0]=0");
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 5, new int[] {0}, new long[] {1, 1}, 2),
+                "nodes.length=1 needed=2");
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 5, new int[] {0, 1}, new long[] {1}, 2),
+                "deltas.length=1 needed=2");
+            assertRejected(() -> kernels.addToPrefixes(segment, 64, 8, 5, new int[1], new long[1], -1),
+                "needed=-1");
+            assertThrows(IndexOutOfBoundsException.class,
+                () -> kernels.addToPrefixes(segment, 1016, 8, 8, new int[] {0}, new long[] {1}, 1));
+            assertThrows(IndexOutOfBoundsException.class, () -> kernels.descendFixedPoint(segment,
+                new long[] {0, 1020}, 8, new long[1], 1, new int[1], new long[1]));
         }
     }
 

@@ -51,7 +51,7 @@ public final class FileHeaderDescriptor
     public static final long MAGIC = 0x4252444E49574552L;
 
     /** Version of this layout; a file with another major version is refused. */
-    public static final int LAYOUT_VERSION = 3;
+    public static final int LAYOUT_VERSION = 4;
 
     /** Bytes between hot words written by different parties. */
     public static final int CACHE_LINE_LENGTH = 64;

@@ -3,45 +3,95 @@ package dev.rewind.engine.internal;
 import dev.rewind.kernels.Kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.random.RandomGenerator;
 
-import static dev.rewind.engine.internal.RecordDescriptor.DOUBLE;
+import static dev.rewind.engine.internal.RecordDescriptor.LONG;
 
 /**
- * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment.
+ * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment,
+ * in fixed point: each mass is held as a whole number of units of {@code 2^-exponent}, and every sum is an exact
+ * integer sum.
  *
- * <p>Shape: level {@code depth} of the sum tree holds the leaves, one per slot, padded up to a multiple of the
- * fan-out; every level above holds one node per group of {@code fanout} children, again padded to a multiple of the
- * fan-out, up to the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level
- * below, so a node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each level starts on a
- * cache line. The min tree has the same internal levels; its bottom level (depth - 1) takes the minimum of the sum
- * tree's leaves directly, so the leaf masses are stored once. Each internal level below the root (1 .. depth - 1) also
- * has a prefix array: beside every node, the running sum of its group of siblings up to and including it, so that the
- * descent of a sample compares its target against a node's children's prefixes instead of summing them (see {@link
- * Kernels#descendWithPrefixes}); a padding node's prefix is NaN, so that no descent chooses it. The leaf level
- * has none: it is scanned, which saves 8 bytes per slot.
+ * <p>Shape: level {@code depth} holds the leaves, one {@code long} per slot (its mass in units), padded up to a
+ * multiple of the fan-out; every level above holds one node per group of {@code fanout} children, again padded, up to
+ * the root at level 0. Node {@code j} of a level has its children at {@code j * fanout ..} of the level below, so a
+ * node's children are contiguous: with fan-out 8 they share one 64-byte cache line. Each internal level below the
+ * root (1 .. depth - 1) stores, for each node, its prefix: the sum of its own mass and of its earlier siblings', so a
+ * node's mass is its prefix minus its left sibling's, and a parent's mass is its last child's prefix. The root is
+ * not stored: the total is the prefix of level 1's last node (the sum of the leaf group when depth is 1). A padding
+ * node's prefix is {@link Long#MIN_VALUE} and is never written after {@link #clear()}, so a descent never chooses it
+ * (see {@link Kernels#descendFixedPoint}). The min tree has the same internal levels, each node the smallest leaf
+ * mass below it ({@link Long#MAX_VALUE} when none is set). A header line before the levels holds the exponent, the
+ * number of leaves ever set and the state of a rescale.
  *
- * <p>Unset leaves: a slot never written (and padding beyond the capacity) holds {@code -0.0}. It adds like
- * {@code +0.0} in every sum, and the min tree skips it, so the global minimum is that of the stored records only. A
- * real mass is never {@code -0.0}: the mutators store {@code mass + 0.0}, and {@link #leaf} returns {@code +0.0}.
+ * <p>Why fixed point. Integer addition is exact and associative, so a change of a leaf's mass is carried to each
+ * ancestor as a delta, one masked vector add per level, in any order, and the sums cannot drift: every stored prefix
+ * always equals the sum of the current leaves below it, exactly. A floating-point tree must recompute each ancestor
+ * from its children instead (a delta there would leave rounding behind at every update), which reads and writes
+ * several lines per level. The price is one rounding per mass, to the nearest unit (at least one unit for a positive
+ * mass): the exponent is chosen from the first positive mass so that it falls in {@code [2^(L - 5), 2^(L - 4))}
+ * units, where {@code 2^L} is the largest leaf that keeps any sum of the level below {@code 2^62}
+ * ({@code L = 62 - ceil(log2(leaves))}: 42 for 2^20 slots), leaving 16x headroom. A mass beyond {@code 2^L} units
+ * rescales the whole tree to a smaller exponent (every leaf shifted right, rounded, at least one unit if it was
+ * positive; O(capacity), rare: each rescale leaves 16x headroom again). So a mass is held to a relative error of
+ * at most {@code 2^-(L-5)} of the largest mass the exponent was chosen for, and the probability of every slot is
+ * exact for the stored units.
  *
- * <p>Note to maintainers: a sum node is always recomputed from its children (never adjusted by a delta), so the
- * sums cannot drift: a subtree whose leaves are all zero has mass exactly zero, and every stored sum is the
- * floating-point sum of the current children, in one fixed order every time, left to right (so a rebuild reproduces
- * it, and a node's sum is the last prefix of its children's group).
- * A min node is exactly the minimum of its children; an update walks up only while the node's value changes (a new
- * mass below the node, or the old minimum replaced by a larger mass), which is one compare for most updates. Single
- * writer: only the writer thread calls the mutators.
+ * <p>Unset leaves: the ring fills its slots in order, so the leaves ever set are exactly {@code [0, filled)}; a
+ * leaf at or beyond {@code filled} holds 0 and does not count in the min tree, so the global minimum is that of the
+ * stored records only. A first set of a leaf beyond {@code filled} is refused.
+ *
+ * <p>Concurrency. One writer thread calls the mutators; readers ({@link #descend}, {@link #totalUnits}, ...) may run
+ * on other threads at the same time. Every 8-byte value is written whole, a prefix is always the sum of some set of
+ * current and previous leaf masses ({@code >= 0}), and padding is never written, so a reader racing an update ends
+ * on an existing leaf. A rescale changes what a unit is: readers bracket their reads with {@link #readBegin()} and
+ * {@link #readValid(long)} (a sequence lock) and start over when a rescale ran in between.
+ *
+ * <p>Crash safety. The leaves and the header are the state; every other level is rebuilt from them on reopen
+ * ({@link #open()}). A rescale records its target exponent, then converts the leaves in order, publishing its
+ * progress after each one, so a rescale cut short by a crash is finished on reopen.
  */
 public final class PriorityTrees
 {
-    /** Levels with at most this many nodes deduplicate a batch's recomputations with a bitset. */
+    /** Levels with at most this many nodes merge an unordered batch's deltas through a bitset. */
     private static final int DEDUP_LEVEL_NODES = 4096;
-    /** The bits of {@code -0.0}, the mark of an unset leaf. */
-    private static final long UNSET_BITS = Double.doubleToRawLongBits(-0.0);
     /** Trees with at least this many leaves (1 MiB of them, beyond a core's L2) get {@link #touchPaths} first. */
     private static final int TOUCH_LEAVES = 1 << 17;
+    /** The prefix of a padding node. */
+    private static final long MISSING = Long.MIN_VALUE;
+    /** A min-tree node with no set leaf below it. */
+    private static final long NO_MIN = Long.MAX_VALUE;
+    /** Bits of headroom the exponent leaves above the mass it is chosen for. */
+    static final int HEADROOM_BITS = 4;
+    /** The exponent before any positive mass was set. */
+    static final long NO_EXPONENT = Long.MIN_VALUE;
+    /** Bounds of the exponent, so that {@code 2^exponent} stays a normal double. */
+    private static final int MAX_EXPONENT = 1000;
+
+    static final int EXPONENT_OFFSET = 0;
+    static final int FILLED_OFFSET = 8;
+    static final int RESCALE_TARGET_OFFSET = 16;
+    static final int RESCALE_PROGRESS_OFFSET = 24;
+    private static final int HEADER_LENGTH = FileHeaderDescriptor.CACHE_LINE_LENGTH;
+
+    private static final VarHandle LONG_HANDLE = LONG.varHandle();
+    private static final VarHandle VERSION;
+
+    static
+    {
+        try
+        {
+            VERSION = MethodHandles.lookup().findVarHandle(PriorityTrees.class, "version", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     /** Where {@link #touchPaths} leaves what it loaded, so that the loads are not optimised away. */
     @SuppressWarnings("unused")
@@ -52,26 +102,42 @@ public final class PriorityTrees
     private final int fanout;
     private final int fanoutShift;
     private final int depth;
-    private final long[] sumLevelOffsets;
+    private final long headerOffset;
+    /** Byte offset of each level 1 .. depth (the prefixes, then the leaves); entry 0 is unused. */
+    private final long[] levelOffsets;
     private final long[] minLevelOffsets;
-    /** Per internal level (1 .. depth - 1), each node's running sum within its group; 0 for the other levels. */
-    private final long[] prefixLevelOffsets;
     private final int[] levelNodes;
     private final int[] usedNodes;
     private final long regionLength;
-    private final long[][] dirty;
+    /** The largest leaf, in units, that keeps every sum below 2^62. */
+    private final long leafLimit;
+    private final int leafLimitBits;
+    /** Per level with at most {@link #DEDUP_LEVEL_NODES} nodes: pending deltas of an unordered batch. */
+    private final long[][] pendingDeltas;
+    private final long[][] pendingBits;
+
+    /** Sequence lock of the unit: odd while a rescale runs. */
+    @SuppressWarnings("unused")
+    private volatile long version;
+    /** Units per mass are {@code 2^exponent}; {@link #NO_EXPONENT} before the first positive mass. */
+    private long exponent = NO_EXPONENT;
+    private double unitsPerMass;
+    private double unit;
+    private int filled;
+
     private int[] nodeScratch = new int[256];
-    private int[] distinctScratch = new int[256];
-    private final int[] single = new int[1];
+    private long[] deltaScratch = new long[256];
+    private final int[] singleLeaf = new int[1];
+    private final double[] singleMass = new double[1];
 
     /**
-     * Lays out the trees for a capacity; does not touch memory.
+     * Lays out the trees for a capacity; does not touch memory (call {@link #clear()} or {@link #open()}).
      *
      * @param segment      the mapped segment holding the region.
      * @param regionOffset byte offset of the region, cache-line aligned.
      * @param capacity     number of leaves in use, at least 1.
      * @param fanout       children per node, a power of two from 2 to 64.
-     * @param kernels      the kernels that take minima of node children and search the sum tree.
+     * @param kernels      the kernels that search the tree and carry deltas up it.
      */
     public PriorityTrees(
         final MemorySegment segment, final long regionOffset, final int capacity, final int fanout,
@@ -85,39 +151,38 @@ public final class PriorityTrees
         final int[] nodes = levelNodeCounts(capacity, fanout);
         this.levelNodes = nodes;
         this.depth = nodes.length - 1;
-        // Nodes with at least one real child; the rest of a level is padding that stays 0 (sum) and +inf (min).
+        // Nodes with at least one real child; the rest of a level is padding.
         this.usedNodes = new int[nodes.length];
         usedNodes[depth] = capacity;
         for (int l = depth - 1; l >= 0; l--)
         {
             usedNodes[l] = (usedNodes[l + 1] + fanout - 1) / fanout;
         }
-        this.dirty = new long[nodes.length][];
-        for (int l = 0; l < depth; l++)
+        this.leafLimitBits = 62 - (32 - Integer.numberOfLeadingZeros(nodes[depth] - 1));
+        this.leafLimit = 1L << leafLimitBits;
+        this.pendingDeltas = new long[nodes.length][];
+        this.pendingBits = new long[nodes.length][];
+        for (int l = 1; l < depth; l++)
         {
             if (usedNodes[l] <= DEDUP_LEVEL_NODES)
             {
-                dirty[l] = new long[(usedNodes[l] + 63) >>> 6];
+                pendingDeltas[l] = new long[usedNodes[l]];
+                pendingBits[l] = new long[(usedNodes[l] + 63) >>> 6];
             }
         }
-        this.sumLevelOffsets = new long[nodes.length];
-        this.minLevelOffsets = new long[depth];
-        long offset = regionOffset;
-        for (int l = 0; l < nodes.length; l++)
+        this.headerOffset = regionOffset;
+        long offset = regionOffset + HEADER_LENGTH;
+        this.levelOffsets = new long[nodes.length];
+        for (int l = 1; l <= depth; l++)
         {
-            sumLevelOffsets[l] = offset;
-            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
+            levelOffsets[l] = offset;
+            offset = alignToCacheLine(offset + (long)nodes[l] * Long.BYTES);
         }
+        this.minLevelOffsets = new long[depth];
         for (int l = 0; l < depth; l++)
         {
             minLevelOffsets[l] = offset;
-            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
-        }
-        this.prefixLevelOffsets = new long[nodes.length];
-        for (int l = 1; l < depth; l++)
-        {
-            prefixLevelOffsets[l] = offset;
-            offset = alignToCacheLine(offset + (long)nodes[l] * Double.BYTES);
+            offset = alignToCacheLine(offset + (long)nodes[l] * Long.BYTES);
         }
         this.regionLength = offset - regionOffset;
     }
@@ -133,13 +198,13 @@ public final class PriorityTrees
     {
         checkFanout(fanout);
         final int[] nodes = levelNodeCounts(capacity, fanout);
-        long length = 0;
+        long length = HEADER_LENGTH;
         final int depth = nodes.length - 1;
         for (int l = 0; l <= depth; l++)
         {
-            // Sum levels 0..depth, min levels 0..depth-1, prefix levels 1..depth-1.
-            final long levelLength = alignToCacheLine((long)nodes[l] * Double.BYTES);
-            length += levelLength * (1 + (l < depth ? 1 : 0) + (l > 0 && l < depth ? 1 : 0));
+            // Prefix or leaf levels 1..depth, min levels 0..depth-1.
+            final long levelLength = alignToCacheLine((long)nodes[l] * Long.BYTES);
+            length += levelLength * ((l > 0 ? 1 : 0) + (l < depth ? 1 : 0));
         }
         return length;
     }
@@ -187,51 +252,102 @@ public final class PriorityTrees
         return (offset + FileHeaderDescriptor.CACHE_LINE_LENGTH - 1) & -FileHeaderDescriptor.CACHE_LINE_LENGTH;
     }
 
+    // ---------------------------------------------------------------------------------------------------------
+    // Lifecycle
+    // ---------------------------------------------------------------------------------------------------------
+
     /**
-     * Writes empty trees: every leaf unset ({@code -0.0}), every internal sum 0, every min +infinity.
+     * Writes empty trees: no exponent yet, every leaf 0 and unset, every prefix 0 (padding {@link Long#MIN_VALUE}),
+     * every min {@link Long#MAX_VALUE}.
      */
     public void clear()
     {
-        for (int l = 0; l < depth; l++)
+        segment.set(LONG, headerOffset + EXPONENT_OFFSET, NO_EXPONENT);
+        segment.set(LONG, headerOffset + FILLED_OFFSET, 0L);
+        segment.set(LONG, headerOffset + RESCALE_TARGET_OFFSET, NO_EXPONENT);
+        segment.set(LONG, headerOffset + RESCALE_PROGRESS_OFFSET, 0L);
+        for (int l = 1; l <= depth; l++)
         {
-            segment.asSlice(sumLevelOffsets[l], (long)levelNodes[l] * Double.BYTES).fill((byte)0);
-            if (l > 0)
-            {
-                // Prefixes: 0 for the nodes that exist (their sums are 0), NaN (padding) for the rest.
-                final long prefixBase = prefixLevelOffsets[l];
-                for (int j = 0; j < levelNodes[l]; j++)
-                {
-                    segment.set(DOUBLE, prefixBase + ((long)j << 3),
-                        j < usedNodes[l] ? 0.0 : Double.NaN);
-                }
-            }
-            final long base = minLevelOffsets[l];
             for (int j = 0; j < levelNodes[l]; j++)
             {
-                segment.set(DOUBLE, base + ((long)j << 3), Double.POSITIVE_INFINITY);
+                segment.set(LONG, levelOffsets[l] + ((long)j << 3), j < usedNodes[l] || l == depth ? 0L : MISSING);
             }
         }
-        final long leafBase = sumLevelOffsets[depth];
-        for (int j = 0; j < levelNodes[depth]; j++)
+        for (int l = 0; l < depth; l++)
         {
-            segment.set(DOUBLE, leafBase + ((long)j << 3), -0.0);
+            for (int j = 0; j < levelNodes[l]; j++)
+            {
+                segment.set(LONG, minLevelOffsets[l] + ((long)j << 3), NO_MIN);
+            }
         }
+        setExponent(NO_EXPONENT);
+        filled = 0;
     }
 
     /**
-     * Recomputes every internal node from the leaves, bottom up (after a reopen, whatever a crash left behind).
+     * Opens trees written before (a reopened file, whatever a crash left behind): reads the header, finishes a
+     * rescale that a crash cut short, checks the leaves, and rebuilds every other level from them.
+     *
+     * @throws IllegalStateException if the header or a leaf is impossible (a corrupt region).
+     */
+    public void open()
+    {
+        final long storedExponent = segment.get(LONG, headerOffset + EXPONENT_OFFSET);
+        final long storedFilled = segment.get(LONG, headerOffset + FILLED_OFFSET);
+        if (storedFilled < 0 || storedFilled > usedNodes[depth] ||
+            (NO_EXPONENT != storedExponent && Math.abs(storedExponent) > MAX_EXPONENT))
+        {
+            throw new IllegalStateException("corrupt priority-tree header: exponent=" + storedExponent + " filled=" +
+                storedFilled + " capacity=" + usedNodes[depth]);
+        }
+        setExponent(storedExponent);
+        filled = (int)storedFilled;
+        final long target = segment.get(LONG, headerOffset + RESCALE_TARGET_OFFSET);
+        if (NO_EXPONENT != target)
+        {
+            final long progress = segment.get(LONG, headerOffset + RESCALE_PROGRESS_OFFSET);
+            convertLeaves((int)Math.min(Math.max(progress, 0), levelNodes[depth]), target);
+        }
+        final long leafBase = levelOffsets[depth];
+        for (int j = 0; j < levelNodes[depth]; j++)
+        {
+            final long units = segment.get(LONG, leafBase + ((long)j << 3));
+            if (units < 0 || units > leafLimit || (j >= filled && 0 != units))
+            {
+                throw new IllegalStateException("corrupt priority-tree leaf: leaf=" + j + " units=" + units +
+                    " filled=" + filled + " limit=" + leafLimit);
+            }
+        }
+        rebuild();
+    }
+
+    /**
+     * Recomputes every prefix and min from the leaves, bottom up.
      */
     public void rebuild()
     {
+        final MemorySegment segment = this.segment;
+        for (int l = depth - 1; l >= 1; l--)
+        {
+            final long base = levelOffsets[l];
+            for (int j = 0; j < usedNodes[l]; j++)
+            {
+                final long before = (j & (fanout - 1)) == 0 ? 0L : segment.get(LONG, base + ((long)(j - 1) << 3));
+                segment.set(LONG, base + ((long)j << 3), before + childSum(l, j));
+            }
+        }
         for (int l = depth - 1; l >= 0; l--)
         {
             for (int j = 0; j < usedNodes[l]; j++)
             {
-                recomputeSum(l, j);
-                segment.set(DOUBLE, minLevelOffsets[l] + ((long)j << 3), childMin(l, j));
+                segment.set(LONG, minLevelOffsets[l] + ((long)j << 3), childMin(l, j));
             }
         }
     }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Mutators (the writer thread)
+    // ---------------------------------------------------------------------------------------------------------
 
     /**
      * Sets one leaf and updates its ancestors.
@@ -241,25 +357,18 @@ public final class PriorityTrees
      */
     public void set(final int leaf, final double mass)
     {
-        final long at = sumLevelOffsets[depth] + ((long)leaf << 3);
-        final double old = segment.get(DOUBLE, at);
-        final double stored = mass + 0.0;
-        segment.set(DOUBLE, at, stored);
-        updateMin(leaf, old, stored);
-        int node = leaf;
-        for (int l = depth - 1; l >= 0; l--)
-        {
-            node >>>= fanoutShift;
-            recomputeSum(l, node);
-        }
+        singleLeaf[0] = leaf;
+        singleMass[0] = mass;
+        setAll(singleLeaf, singleMass, 1);
     }
 
     /**
-     * Sets many leaves, then recomputes their sum-tree ancestors level by level: the cache misses of different
-     * leaves' paths overlap instead of forming one chain per leaf, and each node of the small upper levels is
-     * recomputed once however many of the leaves lie below it. A leaf named twice takes its last mass.
+     * Sets many leaves, then carries the change of each leaf's mass to its ancestors level by level: the cache
+     * misses of different leaves' paths overlap instead of forming one chain per leaf, and when the leaves ascend (a
+     * stratified sample's do) or a level is small, the deltas of one node are added up first and the node's group is
+     * written once. A leaf named twice takes its last mass.
      *
-     * @param leaves slots.
+     * @param leaves slots, each below the high-water mark of set leaves or at it.
      * @param masses their new masses, finite and {@code >= 0}.
      * @param n      number of entries.
      */
@@ -269,122 +378,58 @@ public final class PriorityTrees
         {
             return;
         }
-        final MemorySegment segment = this.segment;
-        final long leafBase = sumLevelOffsets[depth];
+        double largest = 0.0;
+        int highest = -1;
+        for (int i = 0; i < n; i++)
+        {
+            largest = Math.max(largest, masses[i]);
+            highest = Math.max(highest, leaves[i]);
+        }
+        checkLeaves(leaves, n, highest);
+        ensureExponent(largest);
         if (nodeScratch.length < n)
         {
             nodeScratch = new int[n];
-            distinctScratch = new int[n];
+            deltaScratch = new long[n];
         }
         final int[] nodes = nodeScratch;
-        if (depth > 0 && levelNodes[depth] >= TOUCH_LEAVES)
+        final long[] deltas = deltaScratch;
+        if (depth > 1 && levelNodes[depth] >= TOUCH_LEAVES)
         {
             touchPaths(leaves, n);
         }
+        final MemorySegment segment = this.segment;
+        final long leafBase = levelOffsets[depth];
+        final double unitsPerMass = this.unitsPerMass;
         boolean ascending = true;
         int previous = -1;
         for (int i = 0; i < n; i++)
         {
             final int leaf = leaves[i];
             final long at = leafBase + ((long)leaf << 3);
-            final double old = segment.get(DOUBLE, at);
-            final double stored = masses[i] + 0.0;
-            segment.set(DOUBLE, at, stored);
+            final long old = segment.get(LONG, at);
+            final long units = toUnits(masses[i], unitsPerMass);
+            segment.set(LONG, at, units);
             // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
-            updateMin(leaf, old, stored);
-            nodes[i] = leaf;
+            final long oldKey = leaf < filled ? old : NO_MIN;
+            if (leaf >= filled)
+            {
+                setFilled(leaf + 1);
+            }
+            updateMin(leaf, oldKey, units);
+            nodes[i] = leaf >>> fanoutShift;
+            deltas[i] = units - old;
             ascending &= leaf >= previous;
             previous = leaf;
         }
-        // Level l is recomputed only after every node of level l + 1 below it: parents read final children.
-        int count = n;
-        for (int l = depth - 1; l >= 0; l--)
-        {
-            final long[] bits = dirty[l];
-            if (ascending)
-            {
-                // Ascending leaves (a stratified sample's) give ascending parents: a node repeats only next to
-                // itself, so each is recomputed once and the list shrinks as the levels narrow.
-                // Compacted without a branch first: in the upper levels whether a node repeats is irregular, and a
-                // branch on it mispredicted often enough to cost more than the sums.
-                int distinct = 0;
-                int last = -1;
-                for (int i = 0; i < count; i++)
-                {
-                    final int node = nodes[i] >>> fanoutShift;
-                    nodes[distinct] = node;
-                    distinct += node != last ? 1 : 0;
-                    last = node;
-                }
-                recomputeSums(l, nodes, distinct);
-                count = distinct;
-            }
-            else if (null == bits)
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    nodes[i] >>>= fanoutShift;
-                }
-                recomputeSums(l, nodes, count);
-            }
-            else
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    final int node = nodes[i] >>> fanoutShift;
-                    nodes[i] = node;
-                    bits[node >>> 6] |= 1L << node;
-                }
-                final int[] distinct = distinctScratch;
-                int k = 0;
-                for (int w = 0; w < bits.length; w++)
-                {
-                    long word = bits[w];
-                    while (0 != word)
-                    {
-                        distinct[k++] = (w << 6) + Long.numberOfTrailingZeros(word);
-                        word &= word - 1;
-                    }
-                    bits[w] = 0;
-                }
-                recomputeSums(l, distinct, k);
-            }
-        }
+        propagate(nodes, deltas, n, ascending);
     }
 
     /**
-     * Loads, and discards, the lines that the loops of {@link #setAll} will touch first for each leaf: the leaf, its
-     * min-tree parent, its sum-tree parent and that parent's prefix. In a large tree these are cache misses, and the
-     * leaf loop branches on each loaded value (the min tree's early exit), so it keeps only a few misses in flight;
-     * this loop has no such branch, so the core keeps many in flight, and the loops that follow find their lines in
-     * cache.
-     */
-    private void touchPaths(final int[] leaves, final int n)
-    {
-        final MemorySegment segment = this.segment;
-        final long leafBase = sumLevelOffsets[depth];
-        final long sumParentBase = sumLevelOffsets[depth - 1];
-        final long minParentBase = minLevelOffsets[depth - 1];
-        // The parent's prefix line; a level-0 parent has none, and its sum line stands in.
-        final long prefixParentBase = depth > 1 ? prefixLevelOffsets[depth - 1] : sumParentBase;
-        long sink = 0;
-        for (int i = 0; i < n; i++)
-        {
-            final int leaf = leaves[i];
-            final long parent = (long)(leaf >>> fanoutShift) << 3;
-            sink ^= Double.doubleToRawLongBits(segment.get(DOUBLE, leafBase + ((long)leaf << 3))) ^
-                Double.doubleToRawLongBits(segment.get(DOUBLE, sumParentBase + parent)) ^
-                Double.doubleToRawLongBits(segment.get(DOUBLE, minParentBase + parent)) ^
-                Double.doubleToRawLongBits(segment.get(DOUBLE, prefixParentBase + parent));
-        }
-        touchSink = sink;
-    }
-
-    /**
-     * Sets the leaves {@code [from, to)} to one mass and recomputes their sum-tree ancestors once each.
+     * Sets the leaves {@code [from, to)} to one mass and carries the changes up, each group's once.
      *
      * @param from first slot.
-     * @param to   one past the last slot.
+     * @param to   one past the last slot, at most the high-water mark of set leaves plus the range.
      * @param mass the new mass.
      */
     public void setRange(final int from, final int to, final double mass)
@@ -393,46 +438,182 @@ public final class PriorityTrees
         {
             return;
         }
+        if (from < 0 || to > usedNodes[depth] || from > filled)
+        {
+            throw new IllegalArgumentException("range outside the set leaves: from=" + from + " to=" + to +
+                " filled=" + filled + " capacity=" + usedNodes[depth]);
+        }
+        ensureExponent(mass);
         final MemorySegment segment = this.segment;
-        final long leafBase = sumLevelOffsets[depth];
-        final double stored = mass + 0.0;
+        final long leafBase = levelOffsets[depth];
+        final long units = toUnits(mass, unitsPerMass);
+        final int groups = ((to - 1) >>> fanoutShift) - (from >>> fanoutShift) + 1;
+        if (nodeScratch.length < groups)
+        {
+            nodeScratch = new int[groups];
+            deltaScratch = new long[groups];
+        }
+        final int[] nodes = nodeScratch;
+        final long[] deltas = deltaScratch;
+        int count = -1;
+        int lastParent = -1;
         for (int leaf = from; leaf < to; leaf++)
         {
             final long at = leafBase + ((long)leaf << 3);
-            final double old = segment.get(DOUBLE, at);
-            segment.set(DOUBLE, at, stored);
-            updateMin(leaf, old, stored);
-        }
-        int first = from;
-        int last = to - 1;
-        for (int l = depth - 1; l >= 0; l--)
-        {
-            first >>>= fanoutShift;
-            last >>>= fanoutShift;
-            for (int node = first; node <= last; node++)
+            final long old = segment.get(LONG, at);
+            segment.set(LONG, at, units);
+            final long oldKey = leaf < filled ? old : NO_MIN;
+            if (leaf >= filled)
             {
-                recomputeSum(l, node);
+                setFilled(leaf + 1);
             }
+            updateMin(leaf, oldKey, units);
+            final int parent = leaf >>> fanoutShift;
+            if (parent != lastParent)
+            {
+                count++;
+                nodes[count] = parent;
+                deltas[count] = 0;
+                lastParent = parent;
+            }
+            deltas[count] += units - old;
+        }
+        propagate(nodes, deltas, count + 1, true);
+    }
+
+    private void checkLeaves(final int[] leaves, final int n, final int highest)
+    {
+        if (highest < filled)
+        {
+            return;
+        }
+        // Leaves beyond the mark must come in order, each at the mark as it grows (a ring fills in order).
+        int mark = filled;
+        for (int i = 0; i < n; i++)
+        {
+            final int leaf = leaves[i];
+            if (leaf < 0 || leaf > mark || leaf >= usedNodes[depth])
+            {
+                throw new IllegalArgumentException("leaf beyond the set leaves: leaves[" + i + "]=" + leaf +
+                    " filled=" + mark + " capacity=" + usedNodes[depth]);
+            }
+            mark = Math.max(mark, leaf + 1);
         }
     }
 
     /**
-     * Restores the min tree above a leaf whose mass went from {@code old} to {@code mass} (the leaf is already
-     * stored). Each ancestor held the minimum of its children before the change, so it changes only if the new mass
-     * is below it, or if it was the old mass and the mass grew (then it is recomputed); the walk stops at the first
-     * ancestor that keeps its value.
+     * Carries the deltas of the nodes of level {@code depth - 1} (parents of the changed leaves) up through every
+     * prefix level. Ascending nodes repeat only next to themselves, so adding up neighbours merges each node's
+     * deltas; an unordered batch is merged through a bitset at the first level small enough, and is ascending from
+     * there on.
      */
-    private void updateMin(final int leaf, final double old, final double mass)
+    private void propagate(final int[] nodes, final long[] deltas, final int n, final boolean sorted)
     {
-        double before = minKey(old);
-        double after = mass;
+        boolean ascending = sorted;
+        int count = n;
+        for (int l = depth - 1; l >= 1; l--)
+        {
+            if (ascending)
+            {
+                // Compacted without a branch: in the upper levels whether a node repeats is irregular, and a branch
+                // on it mispredicts often.
+                int w = -1;
+                int last = -1;
+                for (int i = 0; i < count; i++)
+                {
+                    final int node = nodes[i];
+                    final long delta = deltas[i];
+                    final long same = node == last ? -1L : 0L;
+                    w += 1 + (int)same;
+                    final long carried = deltas[w] & same;
+                    nodes[w] = node;
+                    deltas[w] = carried + delta;
+                    last = node;
+                }
+                count = w + 1;
+            }
+            else if (null != pendingDeltas[l])
+            {
+                count = mergeThroughBitset(l, nodes, deltas, count);
+                ascending = true;
+            }
+            kernels.addToPrefixes(segment, levelOffsets[l], fanout, usedNodes[l], nodes, deltas, count);
+            for (int i = 0; i < count; i++)
+            {
+                nodes[i] >>>= fanoutShift;
+            }
+        }
+    }
+
+    private int mergeThroughBitset(final int level, final int[] nodes, final long[] deltas, final int count)
+    {
+        final long[] pending = pendingDeltas[level];
+        final long[] bits = pendingBits[level];
+        for (int i = 0; i < count; i++)
+        {
+            final int node = nodes[i];
+            pending[node] += deltas[i];
+            bits[node >>> 6] |= 1L << node;
+        }
+        int k = 0;
+        for (int w = 0; w < bits.length; w++)
+        {
+            long word = bits[w];
+            while (0 != word)
+            {
+                final int node = (w << 6) + Long.numberOfTrailingZeros(word);
+                nodes[k] = node;
+                deltas[k] = pending[node];
+                pending[node] = 0;
+                k++;
+                word &= word - 1;
+            }
+            bits[w] = 0;
+        }
+        return k;
+    }
+
+    /**
+     * Loads, and discards, the lines that {@link #setAll} will touch first for each leaf: the leaf, its parent's
+     * prefix and its parent's min. In a large tree these are cache misses, and the leaf loop branches on each loaded
+     * min (the min tree's early exit), so it keeps only a few misses in flight; this loop has no such branch, so the
+     * core keeps many in flight, and the loops that follow find their lines in cache.
+     */
+    private void touchPaths(final int[] leaves, final int n)
+    {
+        final MemorySegment segment = this.segment;
+        final long leafBase = levelOffsets[depth];
+        final long prefixParentBase = levelOffsets[depth - 1];
+        final long minParentBase = minLevelOffsets[depth - 1];
+        long sink = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int leaf = leaves[i];
+            final long parent = (long)(leaf >>> fanoutShift) << 3;
+            sink ^= segment.get(LONG, leafBase + ((long)leaf << 3)) ^
+                segment.get(LONG, prefixParentBase + parent) ^
+                segment.get(LONG, minParentBase + parent);
+        }
+        touchSink = sink;
+    }
+
+    /**
+     * Restores the min tree above a leaf whose mass went from {@code old} to {@code units} (the leaf is already
+     * stored; {@code old} is {@link #NO_MIN} for a leaf set the first time). Each ancestor held the minimum of its
+     * children before the change, so it changes only if the new mass is below it, or if it was the old mass and the
+     * mass grew (then it is recomputed); the walk stops at the first ancestor that keeps its value.
+     */
+    private void updateMin(final int leaf, final long old, final long units)
+    {
+        long before = old;
+        long after = units;
         int node = leaf;
         for (int l = depth - 1; l >= 0; l--)
         {
             node >>>= fanoutShift;
             final long at = minLevelOffsets[l] + ((long)node << 3);
-            final double current = segment.get(DOUBLE, at);
-            final double updated;
+            final long current = segment.get(LONG, at);
+            final long updated;
             if (after < current)
             {
                 updated = after;
@@ -449,184 +630,398 @@ public final class PriorityTrees
             {
                 return;
             }
-            segment.set(DOUBLE, at, updated);
+            segment.set(LONG, at, updated);
             before = current;
             after = updated;
         }
     }
 
     /**
-     * A leaf's value in the min tree: unset leaves do not count.
+     * The mass of a node of an internal level {@code level} (0 .. depth - 1): the sum of its children.
      */
-    private static double minKey(final double leafMass)
+    private long childSum(final int level, final int node)
     {
-        return Double.doubleToRawLongBits(leafMass) == UNSET_BITS ? Double.POSITIVE_INFINITY : leafMass;
-    }
-
-    private void recomputeSum(final int level, final int node)
-    {
-        single[0] = node;
-        recomputeSums(level, single, 1);
-    }
-
-    /**
-     * The sum of a node's children, left to right from 0.0 (as {@link #recomputeSums} stores it), for checks.
-     */
-    private double childSum(final int level, final int node)
-    {
-        final long base = sumLevelOffsets[level + 1] + ((long)node << fanoutShift << 3);
-        double running = 0.0;
-        for (int c = 0; c < fanout; c++)
+        final int first = node << fanoutShift;
+        final long base = levelOffsets[level + 1] + ((long)first << 3);
+        if (level + 1 == depth)
         {
-            running += segment.get(DOUBLE, base + ((long)c << 3));
-        }
-        return running;
-    }
-
-    /**
-     * Recomputes the sums of the listed nodes of {@code level} from their children: left to right from 0.0, the one
-     * fixed order of every stored sum, so that any later recomputation (rebuild, consistency check) reproduces it bit
-     * for bit. Each running sum is the prefix of a child within its group, and on an internal level (1 .. depth - 1)
-     * those are stored in the level's prefix array for the descent, which then compares a target against a node's
-     * prefixes instead of summing its children. Scalar on purpose: a vector reduction may round differently in
-     * interpreted and compiled code. One call per level with the loop inside: called per node, this method was
-     * too large for C2 to inline, and the calls cost more than the sums.
-     */
-    private void recomputeSums(final int level, final int[] nodes, final int count)
-    {
-        final MemorySegment segment = this.segment;
-        final long parentBase = sumLevelOffsets[level];
-        final long childBase = sumLevelOffsets[level + 1];
-        final long prefixBase = prefixLevelOffsets[level + 1];
-        final boolean storePrefixes = level + 1 < depth;
-        final int children = usedNodes[level + 1];
-        for (int i = 0; i < count; i++)
-        {
-            final int node = nodes[i];
-            final long first = (long)node << fanoutShift << 3;
-            final long base = childBase + first;
-            final long prefix = prefixBase + first;
-            // Children that exist; the level's last group may have fewer than the fan-out.
-            final int existing = Math.min(fanout, children - (node << fanoutShift));
-            final double sum;
-            if (8 == fanout && 8 == existing)
-            {
-                // Unrolled for the default fan-out (a loop kept its strip-mining and per-trip overhead).
-                final double p0 = 0.0 + segment.get(DOUBLE, base);
-                final double p1 = p0 + segment.get(DOUBLE, base + 8);
-                final double p2 = p1 + segment.get(DOUBLE, base + 16);
-                final double p3 = p2 + segment.get(DOUBLE, base + 24);
-                final double p4 = p3 + segment.get(DOUBLE, base + 32);
-                final double p5 = p4 + segment.get(DOUBLE, base + 40);
-                final double p6 = p5 + segment.get(DOUBLE, base + 48);
-                final double p7 = p6 + segment.get(DOUBLE, base + 56);
-                if (storePrefixes)
-                {
-                    segment.set(DOUBLE, prefix, p0);
-                    segment.set(DOUBLE, prefix + 8, p1);
-                    segment.set(DOUBLE, prefix + 16, p2);
-                    segment.set(DOUBLE, prefix + 24, p3);
-                    segment.set(DOUBLE, prefix + 32, p4);
-                    segment.set(DOUBLE, prefix + 40, p5);
-                    segment.set(DOUBLE, prefix + 48, p6);
-                    segment.set(DOUBLE, prefix + 56, p7);
-                }
-                sum = p7;
-            }
-            else
-            {
-                double running = 0.0;
-                for (int c = 0; c < fanout; c++)
-                {
-                    final long at = (long)c << 3;
-                    running += segment.get(DOUBLE, base + at);
-                    // A padding child's prefix keeps the NaN that clear() wrote, never overwritten even for
-                    // a moment: a learner reading while this runs must not see a padding child it could choose.
-                    if (storePrefixes && c < existing)
-                    {
-                        segment.set(DOUBLE, prefix + at, running);
-                    }
-                }
-                sum = running;
-            }
-            segment.set(DOUBLE, parentBase + ((long)node << 3), sum);
-        }
-    }
-
-    private double childMin(final int level, final int node)
-    {
-        if (level == depth - 1)
-        {
-            final long base = sumLevelOffsets[depth] + ((long)node << fanoutShift << 3);
-            double min = Double.POSITIVE_INFINITY;
+            long sum = 0;
             for (int c = 0; c < fanout; c++)
             {
-                min = Math.min(min, minKey(segment.get(DOUBLE, base + ((long)c << 3))));
+                sum += segment.get(LONG, base + ((long)c << 3));
+            }
+            return sum;
+        }
+        final int last = Math.min(fanout, usedNodes[level + 1] - first) - 1;
+        return segment.get(LONG, base + ((long)last << 3));
+    }
+
+    private long childMin(final int level, final int node)
+    {
+        final int first = node << fanoutShift;
+        long min = NO_MIN;
+        if (level == depth - 1)
+        {
+            final long base = levelOffsets[depth] + ((long)first << 3);
+            final int end = Math.min(fanout, filled - first);
+            for (int c = 0; c < end; c++)
+            {
+                min = Math.min(min, segment.get(LONG, base + ((long)c << 3)));
             }
             return min;
         }
-        return kernels.min(segment, minLevelOffsets[level + 1] + ((long)node << fanoutShift << 3), fanout);
+        final long base = minLevelOffsets[level + 1] + ((long)first << 3);
+        for (int c = 0; c < fanout; c++)
+        {
+            min = Math.min(min, segment.get(LONG, base + ((long)c << 3)));
+        }
+        return min;
+    }
+
+    private void setFilled(final int mark)
+    {
+        filled = mark;
+        segment.set(LONG, headerOffset + FILLED_OFFSET, mark);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Fixed point
+    // ---------------------------------------------------------------------------------------------------------
+
+    private static long toUnits(final double mass, final double unitsPerMass)
+    {
+        final long units = Math.round(mass * unitsPerMass);
+        // A positive mass keeps at least one unit, so that its slot stays sampleable.
+        return 0 == units && mass > 0.0 ? 1 : units;
+    }
+
+    /**
+     * Makes the exponent able to hold {@code mass}: chooses it at the first positive mass, and rescales the tree
+     * when the mass would exceed the leaf limit.
+     */
+    private void ensureExponent(final double mass)
+    {
+        if (!(mass > 0.0))
+        {
+            return;
+        }
+        if (NO_EXPONENT == exponent)
+        {
+            // Every leaf is 0 so far: nothing to convert, but readers must not mix the two units either.
+            final long wanted = exponentFor(mass);
+            beginRescale();
+            segment.set(LONG, headerOffset + EXPONENT_OFFSET, wanted);
+            setExponent(wanted);
+            endRescale();
+        }
+        else if (mass * unitsPerMass >= leafLimit)
+        {
+            rescale(exponentFor(mass));
+        }
+    }
+
+    /**
+     * The exponent that puts {@code mass} in {@code [2^(L - 5), 2^(L - 4))} units, {@code 2^L} the leaf limit.
+     */
+    private long exponentFor(final double mass)
+    {
+        final long wanted = (long)leafLimitBits - HEADROOM_BITS - Math.getExponent(mass) - 1;
+        return Math.max(-MAX_EXPONENT, Math.min(MAX_EXPONENT, wanted));
+    }
+
+    private void setExponent(final long newExponent)
+    {
+        exponent = newExponent;
+        final int e = NO_EXPONENT == newExponent ? 0 : (int)newExponent;
+        unitsPerMass = Math.scalb(1.0, e);
+        unit = Math.scalb(1.0, -e);
+    }
+
+    /**
+     * Moves every leaf to a smaller exponent, then rebuilds the other levels. Crash-safe: the target exponent is
+     * written first and the leaves are converted in order, each followed by the progress, so that {@link #open()}
+     * can finish the job; readers see an odd version throughout.
+     */
+    private void rescale(final long newExponent)
+    {
+        beginRescale();
+        segment.set(LONG, headerOffset + RESCALE_PROGRESS_OFFSET, 0L);
+        LONG_HANDLE.setRelease(segment, headerOffset + RESCALE_TARGET_OFFSET, newExponent);
+        convertLeaves(0, newExponent);
+        rebuild();
+        endRescale();
+    }
+
+    /**
+     * Converts the leaves from {@code from} on to {@code newExponent}, then records it as the exponent.
+     */
+    private void convertLeaves(final int from, final long newExponent)
+    {
+        final long shift = exponent - newExponent;
+        final long leafBase = levelOffsets[depth];
+        final long progressAt = headerOffset + RESCALE_PROGRESS_OFFSET;
+        for (int j = from; j < levelNodes[depth]; j++)
+        {
+            final long at = leafBase + ((long)j << 3);
+            final long units = segment.get(LONG, at);
+            segment.set(LONG, at, shiftRounded(units, shift));
+            // The leaf before its progress mark: a crash after this store resumes at the next leaf.
+            LONG_HANDLE.setRelease(segment, progressAt, (long)(j + 1));
+        }
+        LONG_HANDLE.setRelease(segment, headerOffset + EXPONENT_OFFSET, newExponent);
+        LONG_HANDLE.setRelease(segment, headerOffset + RESCALE_TARGET_OFFSET, NO_EXPONENT);
+        setExponent(newExponent);
+    }
+
+    /**
+     * {@code units / 2^shift} rounded to nearest, at least 1 if {@code units} is positive.
+     */
+    static long shiftRounded(final long units, final long shift)
+    {
+        if (units <= 0 || shift <= 0)
+        {
+            return units;
+        }
+        final long rounded = shift >= 63 ? 0 : (units >>> shift) + ((units >>> (shift - 1)) & 1);
+        return Math.max(rounded, 1);
+    }
+
+    private void beginRescale()
+    {
+        VERSION.setOpaque(this, version + 1);
+        // Sequence lock: the odd version is visible before any store of the rescale.
+        VarHandle.storeStoreFence();
+    }
+
+    private void endRescale()
+    {
+        VERSION.setRelease(this, version + 1);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Readers (any thread)
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Starts a read that must see one unit throughout: waits out a rescale in progress.
+     *
+     * @return the version to pass to {@link #readValid}.
+     */
+    public long readBegin()
+    {
+        long v = (long)VERSION.getAcquire(this);
+        while ((v & 1) != 0)
+        {
+            Thread.onSpinWait();
+            v = (long)VERSION.getAcquire(this);
+        }
+        return v;
+    }
+
+    /**
+     * Ends a read begun with {@link #readBegin}.
+     *
+     * @param begun the version {@link #readBegin} returned.
+     * @return whether no rescale ran since: if not, what was read mixes units and must be read again.
+     */
+    public boolean readValid(final long begun)
+    {
+        // Sequence lock: the reads before are done before the version is read again.
+        VarHandle.loadLoadFence();
+        return (long)VERSION.getOpaque(this) == begun;
+    }
+
+    /**
+     * Descends the tree for each target (see {@link Kernels#descendFixedPoint}).
+     *
+     * @param targets  target masses in units, in {@code [0, totalUnits())}; overwritten.
+     * @param n        number of targets.
+     * @param outLeaf  receives the chosen leaves.
+     * @param outUnits receives their masses in units.
+     */
+    public void descend(final long[] targets, final int n, final int[] outLeaf, final long[] outUnits)
+    {
+        kernels.descendFixedPoint(segment, levelOffsets, fanout, targets, n, outLeaf, outUnits);
+    }
+
+    /**
+     * Draws {@code n} leaves by stratified sampling: the total mass is cut into {@code n} equal strata and one target
+     * drawn uniformly in each, then all targets descend together. The targets ascend, so the leaves do too.
+     *
+     * @param rng      the random source.
+     * @param n        number of draws, at least 1.
+     * @param targets  scratch for the targets, at least {@code n} long.
+     * @param outLeaf  receives the chosen leaves.
+     * @param outUnits receives their masses in units.
+     * @return the total units the strata were cut from; when not positive, nothing was drawn.
+     */
+    public long drawStratified(
+        final RandomGenerator rng, final int n, final long[] targets, final int[] outLeaf, final long[] outUnits)
+    {
+        final long total = totalUnits();
+        if (total <= 0)
+        {
+            return total;
+        }
+        final double stratum = (double)total / n;
+        for (int i = 0; i < n; i++)
+        {
+            targets[i] = targetInStratum(i, rng.nextDouble(), stratum, total);
+        }
+        descend(targets, n, outLeaf, outUnits);
+        return total;
+    }
+
+    /**
+     * A target in stratum {@code i}: {@code floor((i + u) * stratum)}, kept below the total (the product may round
+     * up to it).
+     *
+     * @param i       the stratum.
+     * @param u       a uniform draw in {@code [0, 1)}.
+     * @param stratum units per stratum.
+     * @param total   the total units.
+     * @return the target in units.
+     */
+    public static long targetInStratum(final int i, final double u, final double stratum, final long total)
+    {
+        return Math.min((long)((i + u) * stratum), total - 1);
+    }
+
+    /**
+     * The mass of one unit.
+     *
+     * @return {@code 2^-exponent}.
+     */
+    public double unit()
+    {
+        return unit;
+    }
+
+    /**
+     * The mass of one leaf in units.
+     *
+     * @param leaf the slot.
+     * @return its units, 0 if never set.
+     */
+    public long leafUnits(final int leaf)
+    {
+        return segment.get(LONG, levelOffsets[depth] + ((long)leaf << 3));
     }
 
     /**
      * The mass of one leaf.
      *
      * @param leaf the slot.
-     * @return its mass, 0 if never set.
+     * @return its mass as stored (the nearest whole number of units), 0 if never set; in one unit even if a rescale
+     * runs meanwhile.
      */
     public double leaf(final int leaf)
     {
-        // + 0.0 turns the unset mark -0.0 into 0.
-        return segment.get(DOUBLE, sumLevelOffsets[depth] + ((long)leaf << 3)) + 0.0;
+        long begun;
+        double mass;
+        do
+        {
+            begun = readBegin();
+            mass = leafUnits(leaf) * unit;
+        }
+        while (!readValid(begun));
+        return mass;
     }
 
     /**
-     * The root of the sum tree.
+     * The total mass in units.
      *
-     * @return the total mass.
+     * @return the sum of every leaf.
+     */
+    public long totalUnits()
+    {
+        if (1 == depth)
+        {
+            return childSum(0, 0);
+        }
+        return segment.get(LONG, levelOffsets[1] + ((long)(usedNodes[1] - 1) << 3));
+    }
+
+    /**
+     * The total mass.
+     *
+     * @return the sum of every leaf's mass, in one unit even if a rescale runs meanwhile.
      */
     public double total()
     {
-        return segment.get(DOUBLE, sumLevelOffsets[0]);
+        long begun;
+        double mass;
+        do
+        {
+            begun = readBegin();
+            mass = totalUnits() * unit;
+        }
+        while (!readValid(begun));
+        return mass;
     }
 
     /**
-     * The root of the min tree.
+     * The smallest set leaf in units.
      *
-     * @return the smallest leaf mass set, +infinity if none.
+     * @return the minimum, {@link Long#MAX_VALUE} if no leaf is set.
+     */
+    public long minUnits()
+    {
+        return segment.get(LONG, minLevelOffsets[0]);
+    }
+
+    /**
+     * The smallest set leaf's mass.
+     *
+     * @return the minimum, +infinity if no leaf is set; in one unit even if a rescale runs meanwhile.
      */
     public double minMass()
     {
-        return segment.get(DOUBLE, minLevelOffsets[0]);
+        long begun;
+        double mass;
+        do
+        {
+            begun = readBegin();
+            final long min = minUnits();
+            mass = NO_MIN == min ? Double.POSITIVE_INFINITY : min * unit;
+        }
+        while (!readValid(begun));
+        return mass;
     }
 
     /**
-     * Descends the sum tree for each target mass (see {@link Kernels#descend}).
+     * Where an internal level's prefixes (or, for {@code depth}, the leaves) start, for tests.
      *
-     * @param targets target masses in {@code [0, total)}; overwritten.
-     * @param n       number of targets.
-     * @param outLeaf receives the chosen leaves.
-     * @param outMass receives their masses.
-     */
-    public void descend(final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
-    {
-        kernels.descendWithPrefixes(segment, sumLevelOffsets, prefixLevelOffsets, fanout, targets, n, outLeaf,
-            outMass);
-    }
-
-    /**
-     * Where an internal level's prefix array starts, for tests.
-     *
-     * @param level a level in {@code [1, depth)}.
+     * @param level a level in {@code [1, depth]}.
      * @return the byte offset in the segment.
      */
-    long prefixLevelOffset(final int level)
+    long levelOffset(final int level)
     {
-        if (level < 1 || level >= depth)
+        if (level < 1 || level > depth)
         {
-            throw new IllegalArgumentException("no prefix array at level=" + level + " depth=" + depth);
+            throw new IllegalArgumentException("no stored level=" + level + " depth=" + depth);
         }
-        return prefixLevelOffsets[level];
+        return levelOffsets[level];
+    }
+
+    /**
+     * The exponent, for tests.
+     *
+     * @return units per mass are {@code 2^exponent}; {@link Long#MIN_VALUE} before the first positive mass.
+     */
+    long exponent()
+    {
+        return exponent;
+    }
+
+    /**
+     * The largest leaf in units, for tests.
+     *
+     * @return the leaf limit.
+     */
+    long leafLimit()
+    {
+        return leafLimit;
     }
 
     /**
@@ -660,80 +1055,69 @@ public final class PriorityTrees
     }
 
     /**
-     * The exact sum of every leaf, for drift checks: compensated (Neumaier) summation in leaf order.
+     * The sum of every leaf in units, straight from the leaves, for drift checks.
      *
-     * @return the sum of the leaves.
+     * @return the exact sum.
      */
-    public double exactLeafSum()
+    public long leafSumUnits()
     {
-        double sum = 0.0;
-        double compensation = 0.0;
-        final long base = sumLevelOffsets[depth];
+        long sum = 0;
+        final long base = levelOffsets[depth];
         for (int j = 0; j < levelNodes[depth]; j++)
         {
-            final double v = segment.get(DOUBLE, base + (long)j * Double.BYTES);
-            final double t = sum + v;
-            compensation += Math.abs(sum) >= Math.abs(v) ? (sum - t) + v : (v - t) + sum;
-            sum = t;
+            sum += segment.get(LONG, base + ((long)j << 3));
         }
-        return sum + compensation;
+        return sum;
     }
 
     /**
-     * Checks that every internal node equals the recomputation from its children (sum and min) and every prefix the
-     * running sum of its group, for tests.
+     * Checks that every prefix equals the running sum of its group's children, every min the minimum of its
+     * children, padding holds its marks, and the leaves are in range, for tests.
      *
      * @return {@code null} when consistent, else a description of the first bad node.
      */
     public String checkConsistency()
     {
-        final long leafBase = sumLevelOffsets[depth];
+        final long leafBase = levelOffsets[depth];
         for (int j = 0; j < levelNodes[depth]; j++)
         {
-            final double mass = segment.get(DOUBLE, leafBase + ((long)j << 3));
-            final boolean unset = Double.doubleToRawLongBits(mass) == UNSET_BITS;
-            if (j >= usedNodes[depth] ? !unset : !(unset || mass >= 0.0))
+            final long units = segment.get(LONG, leafBase + ((long)j << 3));
+            if (units < 0 || units > leafLimit || (j >= filled && 0 != units))
             {
-                return "leaf=" + j + " mass=" + mass + " capacity=" + usedNodes[depth];
+                return "leaf=" + j + " units=" + units + " filled=" + filled + " limit=" + leafLimit;
+            }
+        }
+        for (int l = depth - 1; l >= 1; l--)
+        {
+            final long base = levelOffsets[l];
+            for (int j = 0; j < levelNodes[l]; j++)
+            {
+                final long stored = segment.get(LONG, base + ((long)j << 3));
+                final long expected;
+                if (j >= usedNodes[l])
+                {
+                    expected = MISSING;
+                }
+                else
+                {
+                    final long before = (j & (fanout - 1)) == 0 ? 0L : segment.get(LONG, base + ((long)(j - 1) << 3));
+                    expected = before + childSum(l, j);
+                }
+                if (stored != expected)
+                {
+                    return "prefix level=" + l + " node=" + j + " prefix=" + stored + " expected=" + expected;
+                }
             }
         }
         for (int l = depth - 1; l >= 0; l--)
         {
             for (int j = 0; j < levelNodes[l]; j++)
             {
-                if (j >= usedNodes[l])
+                final long stored = segment.get(LONG, minLevelOffsets[l] + ((long)j << 3));
+                final long expected = j >= usedNodes[l] ? NO_MIN : childMin(l, j);
+                if (stored != expected)
                 {
-                    final double padSum = segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
-                    final double padMin = segment.get(DOUBLE, minLevelOffsets[l] + ((long)j << 3));
-                    if (padSum != 0.0 || padMin != Double.POSITIVE_INFINITY)
-                    {
-                        return "padding level=" + l + " node=" + j + " sum=" + padSum + " min=" + padMin;
-                    }
-                    continue;
-                }
-                final double storedSum = segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
-                final double storedMin = segment.get(DOUBLE, minLevelOffsets[l] + ((long)j << 3));
-                final double sum = childSum(l, j);
-                final double min = childMin(l, j);
-                if (storedSum != sum || storedMin != min || storedSum < 0.0)
-                {
-                    return "level=" + l + " node=" + j + " sum=" + storedSum + " expected=" + sum +
-                        " min=" + storedMin + " expectedMin=" + min;
-                }
-            }
-        }
-        for (int l = 1; l < depth; l++)
-        {
-            for (int j = 0; j < levelNodes[l]; j++)
-            {
-                final double running = (j & (fanout - 1)) == 0 ? 0.0 :
-                    segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)(j - 1) << 3));
-                final double expected = j >= usedNodes[l] ? Double.NaN :
-                    running + segment.get(DOUBLE, sumLevelOffsets[l] + ((long)j << 3));
-                final double stored = segment.get(DOUBLE, prefixLevelOffsets[l] + ((long)j << 3));
-                if (Double.doubleToRawLongBits(stored) != Double.doubleToRawLongBits(expected))
-                {
-                    return "prefix level=" + l + " node=" + j + " prefix=" + stored + " expected=" + expected;
+                    return "min level=" + l + " node=" + j + " min=" + stored + " expected=" + expected;
                 }
             }
         }
