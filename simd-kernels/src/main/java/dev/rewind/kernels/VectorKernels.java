@@ -34,6 +34,10 @@ public final class VectorKernels implements Kernels
     private static final VectorSpecies<Long> L = LongVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
     private static final int LL = L.length();
+    /** A fixed-point descent of at least this many sorted targets merges them into the top levels. */
+    private static final int MERGE_MIN_TARGETS = 32;
+    /** Merge at a level only while it has at most one group per this many targets. */
+    private static final int MERGE_TARGETS_PER_GROUP = 8;
     private static final int FL = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
@@ -709,8 +713,13 @@ public final class VectorKernels implements Kernels
         {
             outLeaf[i] = 0;
         }
+        int level = 1;
+        if (fanout == LL && n >= MERGE_MIN_TARGETS && depth > 2 && ascending(targets, n))
+        {
+            level = mergeTopLevels(tree, levelOffsets, fanout, targets, n, outLeaf);
+        }
         // Level by level: the steps of one level for all targets are independent, so their loads overlap.
-        for (int level = 1; level < depth; level++)
+        for (; level < depth; level++)
         {
             final long levelOffset = levelOffsets[level];
             ScalarKernels.touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
@@ -726,6 +735,103 @@ public final class VectorKernels implements Kernels
         final long leafOffset = levelOffsets[depth];
         ScalarKernels.touchDeepLevel(tree, leafOffset, depth, depth, shift, outLeaf, n);
         fixedPointLeaves(tree, leafOffset, fanout, shift, targets, n, outLeaf, outMass);
+    }
+
+    /**
+     * Sorted targets (a stratified sample's) skip the top levels: the groups of one level, in order, with the
+     * running total of the groups before each, are merged with the targets. The first level with more than one
+     * group per {@link #MERGE_TARGETS_PER_GROUP} targets ends the walk down; the level above it is merged: each
+     * target lands in the group whose running range holds it, then takes one ordinary step within the group. On a
+     * consistent tree this is exactly the choice the levels above would have made (a node's mass is its children
+     * group's total, and zero-mass groups hold no range), with the same integer remainder.
+     *
+     * @return the first level still to descend.
+     */
+    private static int mergeTopLevels(
+        final MemorySegment tree, final long[] levelOffsets, final int fanout, final long[] targets, final int n,
+        final int[] outLeaf)
+    {
+        final int depth = levelOffsets.length - 1;
+        // Level 1 is one group (the root's children); each level's group count is the level above's node count.
+        int level = 1;
+        int groups = 1;
+        int nodes = existingNodes(tree, levelOffsets[1], 1);
+        while (level + 1 < depth && (long)nodes * MERGE_TARGETS_PER_GROUP <= n)
+        {
+            level++;
+            groups = nodes;
+            nodes = existingNodes(tree, levelOffsets[level], groups);
+        }
+        if (level == 1)
+        {
+            return 1;
+        }
+        final long levelOffset = levelOffsets[level];
+        final int lastChild = fanout - 1;
+        long base = 0;
+        int i = 0;
+        for (int g = 0; g < groups && i < n; g++)
+        {
+            final long group = levelOffset + ((long)g * fanout << 3);
+            final LongVector prefix = LongVector.fromMemorySegment(L, tree, group, LE);
+            // The group's total: its largest prefix (padding is Long.MIN_VALUE), robust to a racing writer.
+            final long end = base + prefix.reduceLanes(VectorOperators.MAX);
+            for (; i < n && targets[i] < end; i++)
+            {
+                final long remainder = targets[i] - base;
+                // Some prefix exceeds the remainder: the largest does.
+                final int chosen = prefix.compare(VectorOperators.GT, remainder).firstTrue();
+                final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
+                final long first0 = (long)((chosen - 1) >> 31);
+                targets[i] = remainder - (previous & ~first0);
+                outLeaf[i] = g * fanout + chosen;
+            }
+            base = end;
+        }
+        if (i < n)
+        {
+            // Targets at or beyond the total (given so, or a racing writer lowered it): the overflow rule, from the
+            // top, ends at the last node of this level with mass, on its last unit.
+            int g = groups - 1;
+            while (g > 0 && LongVector.fromMemorySegment(L, tree, levelOffset + ((long)g * fanout << 3), LE)
+                .reduceLanes(VectorOperators.MAX) <= 0)
+            {
+                g--;
+            }
+            final long group = levelOffset + ((long)g * fanout << 3);
+            final int chosen = ScalarKernels.fixedPointOverflowChild(tree, group, fanout);
+            final long last = Math.max(ScalarKernels.fixedPointOwnMass(tree, group, chosen) - 1, 0);
+            for (; i < n; i++)
+            {
+                targets[i] = last;
+                outLeaf[i] = g * fanout + chosen;
+            }
+        }
+        return level + 1;
+    }
+
+    /**
+     * The nodes that exist on a level of {@code groups} groups: its prefixes that are not the padding mark.
+     */
+    private static int existingNodes(final MemorySegment tree, final long levelOffset, final int groups)
+    {
+        int count = 0;
+        for (int g = 0; g < groups; g++)
+        {
+            count += LongVector.fromMemorySegment(L, tree, levelOffset + ((long)g * LL << 3), LE)
+                .compare(VectorOperators.NE, MISSING).trueCount();
+        }
+        return count;
+    }
+
+    private static boolean ascending(final long[] targets, final int n)
+    {
+        boolean ascending = true;
+        for (int i = 1; i < n; i++)
+        {
+            ascending &= targets[i - 1] <= targets[i];
+        }
+        return ascending;
     }
 
     /**

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -440,6 +441,48 @@ class FixedPointTreeTest
                 assertEquals(masses[expected], vector.mass()[i], "vector mass for target " + targets[i]);
             }
             assertArrayEquals(before, tree.snapshot(), "a descent wrote the tree");
+        }
+    }
+
+    /**
+     * Sorted targets (as stratified sampling draws them) take the vector kernel's merge through the top levels: it
+     * must choose exactly as the level-by-level descent and the linear scan do, also with whole subtrees of zero
+     * mass (empty groups at the merged level), targets repeated, and targets at or beyond the total at the end.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4_099, 70_001, 300_000})
+    void shouldMergeSortedTargetsIntoTheTopLevelsExactlyAsTheyDescend(final int size)
+    {
+        for (final int n : new int[] {32, 256, 1024})
+        {
+            final SplittableRandom random = new SplittableRandom(31L * size + n);
+            final long[] masses = randomMasses(random, size);
+            // A stretch of zero mass wide enough to empty whole groups of the upper levels.
+            final int start = random.nextInt(size / 2);
+            Arrays.fill(masses, start, start + size / 5, 0L);
+            try (FixedTree tree = new FixedTree(masses, 8))
+            {
+                final long[] targets = new long[n];
+                final double stratum = (double)tree.total / (n - 3);
+                for (int i = 0; i < n - 3; i++)
+                {
+                    targets[i] = Math.min((long)((i + random.nextDouble()) * stratum), tree.total - 1);
+                }
+                targets[n / 2] = targets[n / 2 - 1];
+                targets[n - 3] = tree.total - 1;
+                targets[n - 2] = tree.total;
+                targets[n - 1] = Long.MAX_VALUE;
+                Arrays.sort(targets, 0, n - 3);
+                final Descent scalar = descend(SCALAR, tree, targets);
+                final Descent vector = descend(VECTOR, tree, targets);
+                for (int i = 0; i < n; i++)
+                {
+                    final int expected = linearScan(masses, targets[i]);
+                    assertEquals(expected, vector.leaf()[i], "vector leaf for target " + targets[i] + ", n=" + n);
+                    assertEquals(masses[expected], vector.mass()[i], "vector mass for target " + targets[i]);
+                    assertEquals(expected, scalar.leaf()[i], "scalar leaf for target " + targets[i] + ", n=" + n);
+                }
+            }
         }
     }
 
