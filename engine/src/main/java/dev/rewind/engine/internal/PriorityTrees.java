@@ -24,8 +24,10 @@ import static dev.rewind.engine.internal.RecordDescriptor.LONG;
  * node's mass is its prefix minus its left sibling's, and a parent's mass is its last child's prefix. The root is
  * not stored: the total is the prefix of level 1's last node (the sum of the leaf group when depth is 1). A padding
  * node's prefix is {@link Long#MIN_VALUE} and is never written after {@link #clear()}, so a descent never chooses it
- * (see {@link Kernels#descendFixedPoint}). The min tree has the same internal levels, each node the smallest leaf
- * mass below it ({@link Long#MAX_VALUE} when none is set). A header line before the levels holds the exponent, the
+ * (see {@link Kernels#descendFixedPoint}). The min tree has the internal levels above the leaves' parents, each node
+ * the smallest leaf mass below it ({@link Long#MAX_VALUE} when none is set): each bottom node covers the leaves of a
+ * whole group of parents (64 at fan-out 8), so an update reads a line of a level 8 times smaller than the parents'
+ * (128 KiB at 2^20 slots, which stays in cache) and scans the 64 leaves only when their old minimum grew. A header line before the levels holds the exponent, the
  * number of leaves ever set and the state of a rescale.
  *
  * <p>Why fixed point. Integer addition is exact and associative, so a change of a leaf's mass is carried to each
@@ -106,6 +108,9 @@ public final class PriorityTrees
     /** Byte offset of each level 1 .. depth (the prefixes, then the leaves); entry 0 is unused. */
     private final long[] levelOffsets;
     private final long[] minLevelOffsets;
+    /** The deepest min level: {@code max(0, depth - 2)}; each of its nodes covers {@code 1 << minLeafShift} leaves. */
+    private final int minBottom;
+    private final int minLeafShift;
     private final int[] levelNodes;
     private final int[] usedNodes;
     private final long regionLength;
@@ -178,8 +183,10 @@ public final class PriorityTrees
             levelOffsets[l] = offset;
             offset = alignToCacheLine(offset + (long)nodes[l] * Long.BYTES);
         }
-        this.minLevelOffsets = new long[depth];
-        for (int l = 0; l < depth; l++)
+        this.minBottom = minBottom(depth);
+        this.minLeafShift = (depth - minBottom) * fanoutShift;
+        this.minLevelOffsets = new long[minBottom + 1];
+        for (int l = 0; l <= minBottom; l++)
         {
             minLevelOffsets[l] = offset;
             offset = alignToCacheLine(offset + (long)nodes[l] * Long.BYTES);
@@ -202,11 +209,20 @@ public final class PriorityTrees
         final int depth = nodes.length - 1;
         for (int l = 0; l <= depth; l++)
         {
-            // Prefix or leaf levels 1..depth, min levels 0..depth-1.
+            // Prefix or leaf levels 1..depth, min levels 0..minBottom.
             final long levelLength = alignToCacheLine((long)nodes[l] * Long.BYTES);
-            length += levelLength * ((l > 0 ? 1 : 0) + (l < depth ? 1 : 0));
+            length += levelLength * ((l > 0 ? 1 : 0) + (l <= minBottom(depth) ? 1 : 0));
         }
         return length;
+    }
+
+    /**
+     * The min tree stops a level above the leaves' parents: each of its bottom nodes covers the leaves of a whole
+     * group of parents (64 at fan-out 8), which its update reads only when the old minimum grew (rare).
+     */
+    private static int minBottom(final int depth)
+    {
+        return Math.max(0, depth - 2);
     }
 
     /**
@@ -273,7 +289,7 @@ public final class PriorityTrees
                 segment.set(LONG, levelOffsets[l] + ((long)j << 3), j < usedNodes[l] || l == depth ? 0L : MISSING);
             }
         }
-        for (int l = 0; l < depth; l++)
+        for (int l = 0; l <= minBottom; l++)
         {
             for (int j = 0; j < levelNodes[l]; j++)
             {
@@ -336,7 +352,7 @@ public final class PriorityTrees
                 segment.set(LONG, base + ((long)j << 3), before + childSum(l, j));
             }
         }
-        for (int l = depth - 1; l >= 0; l--)
+        for (int l = minBottom; l >= 0; l--)
         {
             for (int j = 0; j < usedNodes[l]; j++)
             {
@@ -574,25 +590,22 @@ public final class PriorityTrees
     }
 
     /**
-     * Loads, and discards, the lines that {@link #setAll} will touch first for each leaf: the leaf, its parent's
-     * prefix and its parent's min. In a large tree these are cache misses, and the leaf loop branches on each loaded
-     * min (the min tree's early exit), so it keeps only a few misses in flight; this loop has no such branch, so the
-     * core keeps many in flight, and the loops that follow find their lines in cache.
+     * Loads, and discards, the lines that {@link #setAll} will touch first for each leaf: the leaf and its parent's
+     * prefix. In a large tree these are cache misses, and the leaf loop branches on the min tree (its early exit), so
+     * it keeps only a few misses in flight; this loop has no such branch, so the core keeps many in flight, and the
+     * loops that follow find their lines in cache.
      */
     private void touchPaths(final int[] leaves, final int n)
     {
         final MemorySegment segment = this.segment;
         final long leafBase = levelOffsets[depth];
         final long prefixParentBase = levelOffsets[depth - 1];
-        final long minParentBase = minLevelOffsets[depth - 1];
         long sink = 0;
         for (int i = 0; i < n; i++)
         {
             final int leaf = leaves[i];
             final long parent = (long)(leaf >>> fanoutShift) << 3;
-            sink ^= segment.get(LONG, leafBase + ((long)leaf << 3)) ^
-                segment.get(LONG, prefixParentBase + parent) ^
-                segment.get(LONG, minParentBase + parent);
+            sink ^= segment.get(LONG, leafBase + ((long)leaf << 3)) ^ segment.get(LONG, prefixParentBase + parent);
         }
         touchSink = sink;
     }
@@ -607,10 +620,9 @@ public final class PriorityTrees
     {
         long before = old;
         long after = units;
-        int node = leaf;
-        for (int l = depth - 1; l >= 0; l--)
+        int node = leaf >>> minLeafShift;
+        for (int l = minBottom; l >= 0; l--, node >>>= fanoutShift)
         {
-            node >>>= fanoutShift;
             final long at = minLevelOffsets[l] + ((long)node << 3);
             final long current = segment.get(LONG, at);
             final long updated;
@@ -658,18 +670,20 @@ public final class PriorityTrees
 
     private long childMin(final int level, final int node)
     {
-        final int first = node << fanoutShift;
         long min = NO_MIN;
-        if (level == depth - 1)
+        if (level == minBottom)
         {
+            // The leaves under the node, those set.
+            final int first = node << minLeafShift;
             final long base = levelOffsets[depth] + ((long)first << 3);
-            final int end = Math.min(fanout, filled - first);
+            final int end = Math.min(1 << minLeafShift, filled - first);
             for (int c = 0; c < end; c++)
             {
                 min = Math.min(min, segment.get(LONG, base + ((long)c << 3)));
             }
             return min;
         }
+        final int first = node << fanoutShift;
         final long base = minLevelOffsets[level + 1] + ((long)first << 3);
         for (int c = 0; c < fanout; c++)
         {
@@ -1109,7 +1123,7 @@ public final class PriorityTrees
                 }
             }
         }
-        for (int l = depth - 1; l >= 0; l--)
+        for (int l = minBottom; l >= 0; l--)
         {
             for (int j = 0; j < levelNodes[l]; j++)
             {
