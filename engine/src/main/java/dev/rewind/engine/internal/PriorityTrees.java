@@ -61,6 +61,8 @@ public final class PriorityTrees
 {
     /** Levels with at most this many nodes merge an unordered batch's deltas through a bitset. */
     private static final int DEDUP_LEVEL_NODES = 4096;
+    /** A level with at least this many nodes per entry of a batch is not merged: its nodes seldom repeat. */
+    private static final long SPARSE_LEVEL_RATIO = 64;
     /** Trees with at least this many leaves (1 MiB of them, beyond a core's L2) get {@link #touchPaths} first. */
     private static final int TOUCH_LEAVES = 1 << 17;
     /** The prefix of a padding node. */
@@ -527,9 +529,12 @@ public final class PriorityTrees
     {
         boolean ascending = sorted;
         int count = n;
-        for (int l = depth - 1; l >= 1; l--)
+        // Each pass takes the nodes of the level below to their parents (the first pass finds the leaves' parents
+        // already there) and merges neighbours that share one.
+        int shift = 0;
+        for (int l = depth - 1; l >= 1; l--, shift = fanoutShift)
         {
-            if (ascending)
+            if (ascending && (long)usedNodes[l] < SPARSE_LEVEL_RATIO * count)
             {
                 // Compacted without a branch: in the upper levels whether a node repeats is irregular, and a branch
                 // on it mispredicts often.
@@ -537,7 +542,7 @@ public final class PriorityTrees
                 int last = -1;
                 for (int i = 0; i < count; i++)
                 {
-                    final int node = nodes[i];
+                    final int node = nodes[i] >>> shift;
                     final long delta = deltas[i];
                     final long same = node == last ? -1L : 0L;
                     w += 1 + (int)same;
@@ -548,16 +553,20 @@ public final class PriorityTrees
                 }
                 count = w + 1;
             }
-            else if (null != pendingDeltas[l])
+            else
             {
-                count = mergeThroughBitset(l, nodes, deltas, count);
-                ascending = true;
+                // A level far wider than the batch: its nodes seldom repeat, and a repeat only costs one more add.
+                for (int i = 0; i < count; i++)
+                {
+                    nodes[i] >>>= shift;
+                }
+                if (!ascending && null != pendingDeltas[l])
+                {
+                    count = mergeThroughBitset(l, nodes, deltas, count);
+                    ascending = true;
+                }
             }
             kernels.addToPrefixes(segment, levelOffsets[l], fanout, usedNodes[l], nodes, deltas, count);
-            for (int i = 0; i < count; i++)
-            {
-                nodes[i] >>>= fanoutShift;
-            }
         }
     }
 
@@ -704,7 +713,9 @@ public final class PriorityTrees
 
     private static long toUnits(final double mass, final double unitsPerMass)
     {
-        final long units = Math.round(mass * unitsPerMass);
+        // Round half up, as Math.round for a mass >= 0 (below 2^62 units, so x + 0.5 is exact enough), but a plain
+        // conversion.
+        final long units = (long)(mass * unitsPerMass + 0.5);
         // A positive mass keeps at least one unit, so that its slot stays sampleable.
         return 0 == units && mass > 0.0 ? 1 : units;
     }
