@@ -9,7 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
 
-import static dev.rewind.engine.internal.RecordDescriptor.LONG;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment,
@@ -82,7 +83,13 @@ public final class PriorityTrees
     static final int RESCALE_PROGRESS_OFFSET = 24;
     private static final int HEADER_LENGTH = FileHeaderDescriptor.CACHE_LINE_LENGTH;
 
-    private static final VarHandle LONG_HANDLE = LONG.varHandle();
+    /**
+     * Plain accesses: every value is 8-byte aligned, but the aligned layout checks it at each access (a measurable
+     * share of the update's loop).
+     */
+    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Ordered stores of the header need the aligned layout's handle. */
+    private static final VarHandle LONG_HANDLE = RecordDescriptor.LONG.varHandle();
     private static final VarHandle VERSION;
 
     static
@@ -419,6 +426,10 @@ public final class PriorityTrees
         final MemorySegment segment = this.segment;
         final long leafBase = levelOffsets[depth];
         final double unitsPerMass = this.unitsPerMass;
+        final long minBase = minLevelOffsets[minBottom];
+        final int minLeafShift = this.minLeafShift;
+        final int fanoutShift = this.fanoutShift;
+        int mark = filled;
         boolean ascending = true;
         int previous = -1;
         for (int i = 0; i < n; i++)
@@ -429,12 +440,19 @@ public final class PriorityTrees
             final long units = toUnits(masses[i], unitsPerMass);
             segment.set(LONG, at, units);
             // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
-            final long oldKey = leaf < filled ? old : NO_MIN;
-            if (leaf >= filled)
+            final long oldKey = leaf < mark ? old : NO_MIN;
+            if (leaf >= mark)
             {
-                setFilled(leaf + 1);
+                mark = leaf + 1;
+                setFilled(mark);
             }
-            updateMin(leaf, oldKey, units);
+            // The bottom min node changes only if the new mass is below it, or it was the old mass and that grew
+            // (see updateMin): one load and two compares for most entries, the walk only then.
+            final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
+            if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
+            {
+                updateMin(leaf, oldKey, units);
+            }
             nodes[i] = leaf >>> fanoutShift;
             deltas[i] = units - old;
             ascending &= leaf >= previous;
