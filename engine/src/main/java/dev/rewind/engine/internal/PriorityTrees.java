@@ -491,6 +491,9 @@ public final class PriorityTrees
         }
         final int[] nodes = nodeScratch;
         final long[] deltas = deltaScratch;
+        final long minBase = minLevelOffsets[minBottom];
+        final int minLeafShift = this.minLeafShift;
+        final int fanoutShift = this.fanoutShift;
         int count = -1;
         int lastParent = -1;
         for (int leaf = from; leaf < to; leaf++)
@@ -503,7 +506,12 @@ public final class PriorityTrees
             {
                 setFilled(leaf + 1);
             }
-            updateMin(leaf, oldKey, units);
+            // As in setAll: the walk only when the bottom min node changes.
+            final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
+            if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
+            {
+                updateMin(leaf, oldKey, units);
+            }
             final int parent = leaf >>> fanoutShift;
             if (parent != lastParent)
             {
