@@ -929,7 +929,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        MappedReplayBuffer.checkPriorityUpdate(indices, generations, priorities, count, capacity);
+        buffer.checkPriorityUpdate(indices, generations, priorities, count);
         if (onWriterThread())
         {
             acquireWriterTokenOpen();
@@ -1066,7 +1066,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
         }
-        return buffer.priority(index);
+        // Not buffer.priority(): it publishes, which mutates the trees, and only the writer may.
+        return buffer.storedPriority(index, size);
     }
 
     @Override

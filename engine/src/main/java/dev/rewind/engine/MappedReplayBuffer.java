@@ -423,7 +423,7 @@ final class MappedReplayBuffer implements ReplayBuffer
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        checkPriorityUpdate(indices, generations, priorities, count, capacity);
+        checkPriorityUpdate(indices, generations, priorities, count);
         // Rows added since the last publish get their new-record mass first, or it would overwrite this update.
         publish();
         if (massScratch.length < count)
@@ -471,13 +471,16 @@ final class MappedReplayBuffer implements ReplayBuffer
     }
 
     /**
-     * Checks a priority update before anything is applied, so that a bad entry leaves the buffer unchanged.
+     * Checks a priority update before anything is applied, so that a bad entry leaves the buffer unchanged. Reads
+     * only final fields: the concurrent front end calls it on a learner's thread.
      *
-     * @throws IllegalArgumentException  on a NaN, infinite or negative priority, or {@code count} beyond an array.
+     * @throws IllegalArgumentException  on a NaN, infinite or negative priority, a priority whose mass
+     *                                   ({@code (p + eps)^alpha} or {@code max(p, kappa)^alpha}) overflows, or
+     *                                   {@code count} beyond an array.
      * @throws IndexOutOfBoundsException on an index outside {@code [0, capacity)}.
      */
-    static void checkPriorityUpdate(
-        final int[] indices, final long[] generations, final double[] priorities, final int count, final int capacity)
+    void checkPriorityUpdate(
+        final int[] indices, final long[] generations, final double[] priorities, final int count)
     {
         if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
         {
@@ -497,7 +500,22 @@ final class MappedReplayBuffer implements ReplayBuffer
             {
                 throw new IllegalArgumentException("priority must be finite and >= 0: priorities[" + i + "]=" + p);
             }
+            // Only an alpha above 1 can make a finite priority's mass overflow: checked only then.
+            if (alpha > 1.0 && Double.isInfinite(mass(p)))
+            {
+                throw new IllegalArgumentException("priority too large for alpha=" + alpha + ": priorities[" + i +
+                    "]=" + p + " gives an infinite mass");
+            }
         }
+    }
+
+    /**
+     * The mass of one priority, as the transform kernels compute it.
+     */
+    private double mass(final double priority)
+    {
+        return ReplayBufferBuilder.MODE_LAP == priorityMode ?
+            Math.pow(Math.max(priority, eps), alpha) : Math.pow(priority + eps, alpha);
     }
 
     @Override
@@ -517,6 +535,19 @@ final class MappedReplayBuffer implements ReplayBuffer
     {
         final int size = size();
         publish();
+        return storedPriority(index, size);
+    }
+
+    /**
+     * The priority a slot's stored mass stands for, with no publication: any thread may call it (the trees' reads
+     * are safe against the writer), for a slot below the published size it was given.
+     *
+     * @param index the slot.
+     * @param size  the published size.
+     * @return the raw priority.
+     */
+    double storedPriority(final int index, final int size)
+    {
         if (null == trees)
         {
             throw new IllegalStateException("buffer is not prioritized: it keeps no priorities");

@@ -357,6 +357,57 @@ class ReplayBufferTest
             () -> buffer.updatePriorities(new int[]{1}, new long[]{1}, new double[]{1.0}, 2));
         assertArrayEquals(before, probabilities(buffer));
         assertEquals(8, buffer.writeSequence());
+
+        // A finite priority whose mass overflows (alpha above 1): named, nothing applied.
+        final ReplayBuffer steep = track(ReplayBuffer.builder().schema(DQN).capacity(8).prioritized(2.0, 1e-4).build());
+        addRange(steep, 0, 8);
+        final double[] steepBefore = probabilities(steep);
+        final IllegalArgumentException overflow = assertThrows(IllegalArgumentException.class,
+            () -> steep.updatePriorities(new int[]{3, 4}, new long[]{3, 4}, new double[]{9.0, 1e200}, 2));
+        assertTrue(overflow.getMessage().contains("priorities[1]=1.0E200 gives an infinite mass"),
+            overflow.getMessage());
+        assertArrayEquals(steepBefore, probabilities(steep));
+    }
+
+    /**
+     * A mass far beyond the largest so far rescales the trees (every leaf to a smaller unit): probabilities and
+     * weights stay those of the masses, to the precision of the new unit.
+     */
+    @Test
+    void shouldKeepProbabilitiesThroughARescaleOfTheTrees()
+    {
+        final ReplayBuffer buffer = track(ReplayBuffer.builder().schema(DQN).capacity(64).prioritized(1.0, 0.0)
+            .build());
+        addRange(buffer, 0, 64);
+        final int[] all = new int[64];
+        final long[] generations = new long[64];
+        final double[] priorities = new double[64];
+        for (int i = 0; i < 64; i++)
+        {
+            all[i] = i;
+            generations[i] = i;
+            priorities[i] = 1 + i % 5;
+        }
+        buffer.updatePriorities(all, generations, priorities, 64);
+        // 2^30 times the largest mass: far beyond the 16x headroom.
+        buffer.updatePriorities(new int[]{7}, new long[]{7}, new double[]{5.0 * (1 << 30)}, 1);
+        priorities[7] = 5.0 * (1 << 30);
+        double total = 0;
+        for (final double p : priorities)
+        {
+            total += p;
+        }
+        for (int i = 0; i < 64; i++)
+        {
+            assertEquals(priorities[i] / total, buffer.probability(i), 1e-9 * priorities[i] / total, "slot " + i);
+            assertEquals(priorities[i], buffer.priority(i), 1e-6 * priorities[i], "slot " + i);
+        }
+        final SampleBatch batch = buffer.sample(buffer.newBatch(64), 1.0, new SplittableRandom(3));
+        for (int row = 0; row < 64; row++)
+        {
+            final double expected = 1.0 / priorities[batch.index(row)];
+            assertEquals(expected, batch.weight(row), 1e-6 * expected, "weight, global min 1 over mass");
+        }
     }
 
     private static double[] probabilities(final ReplayBuffer buffer)

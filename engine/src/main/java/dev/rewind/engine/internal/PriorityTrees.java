@@ -54,9 +54,11 @@ import java.nio.ByteOrder;
  * on an existing leaf. A rescale changes what a unit is: readers bracket their reads with {@link #readBegin()} and
  * {@link #readValid(long)} (a sequence lock) and start over when a rescale ran in between.
  *
- * <p>Crash safety. The leaves and the header are the state; every other level is rebuilt from them on reopen
- * ({@link #open()}). A rescale records its target exponent, then converts the leaves in order, publishing its
- * progress after each one, so a rescale cut short by a crash is finished on reopen.
+ * <p>Crash safety (a process killed at any instruction; the mapping survives). The leaves and the header are the
+ * state; every other level is rebuilt from them on reopen ({@link #open()}). A leaf set the first time raises the
+ * mark of set leaves before it is stored. A rescale records its target exponent, then converts the leaves in order,
+ * recording each leaf's old units before converting it and the progress after, so a rescale cut short is finished on
+ * reopen with no leaf converted twice.
  */
 public final class PriorityTrees
 {
@@ -81,6 +83,11 @@ public final class PriorityTrees
     static final int FILLED_OFFSET = 8;
     static final int RESCALE_TARGET_OFFSET = 16;
     static final int RESCALE_PROGRESS_OFFSET = 24;
+    /** The leaf a rescale is converting, and its units before, so that a crash in between cannot convert it twice. */
+    static final int RESCALE_SAVED_LEAF_OFFSET = 32;
+    static final int RESCALE_SAVED_UNITS_OFFSET = 40;
+    /** Spins of a reader waiting out a rescale before it yields the core (a rescale takes milliseconds). */
+    private static final int READ_SPINS = 64;
     private static final int HEADER_LENGTH = FileHeaderDescriptor.CACHE_LINE_LENGTH;
 
     /**
@@ -291,6 +298,8 @@ public final class PriorityTrees
         segment.set(LONG, headerOffset + FILLED_OFFSET, 0L);
         segment.set(LONG, headerOffset + RESCALE_TARGET_OFFSET, NO_EXPONENT);
         segment.set(LONG, headerOffset + RESCALE_PROGRESS_OFFSET, 0L);
+        segment.set(LONG, headerOffset + RESCALE_SAVED_LEAF_OFFSET, -1L);
+        segment.set(LONG, headerOffset + RESCALE_SAVED_UNITS_OFFSET, 0L);
         for (int l = 1; l <= depth; l++)
         {
             for (int j = 0; j < levelNodes[l]; j++)
@@ -330,17 +339,23 @@ public final class PriorityTrees
         final long target = segment.get(LONG, headerOffset + RESCALE_TARGET_OFFSET);
         if (NO_EXPONENT != target)
         {
-            final long progress = segment.get(LONG, headerOffset + RESCALE_PROGRESS_OFFSET);
-            convertLeaves((int)Math.min(Math.max(progress, 0), levelNodes[depth]), target);
+            // A target equal to the exponent: the leaves were all converted, only the mark was not cleared.
+            if (NO_EXPONENT == storedExponent || target > storedExponent || target < -MAX_EXPONENT)
+            {
+                throw new IllegalStateException("corrupt priority-tree header: rescale from exponent=" +
+                    storedExponent + " to " + target);
+            }
+            resumeRescale(target);
         }
         final long leafBase = levelOffsets[depth];
         for (int j = 0; j < levelNodes[depth]; j++)
         {
             final long units = segment.get(LONG, leafBase + ((long)j << 3));
-            if (units < 0 || units > leafLimit || (j >= filled && 0 != units))
+            if (units < 0 || units > leafLimit || (j >= filled && 0 != units) ||
+                (NO_EXPONENT == exponent && 0 != units))
             {
                 throw new IllegalStateException("corrupt priority-tree leaf: leaf=" + j + " units=" + units +
-                    " filled=" + filled + " limit=" + leafLimit);
+                    " filled=" + filled + " limit=" + leafLimit + " exponent=" + exponent);
             }
         }
         rebuild();
@@ -404,11 +419,20 @@ public final class PriorityTrees
             return;
         }
         double largest = 0.0;
+        double smallest = 0.0;
         int highest = -1;
+        int lowest = 0;
         for (int i = 0; i < n; i++)
         {
+            // Math.max carries a NaN through, so one check after the loop catches NaN, infinity and negatives.
             largest = Math.max(largest, masses[i]);
+            smallest = Math.min(smallest, masses[i]);
             highest = Math.max(highest, leaves[i]);
+            lowest = Math.min(lowest, leaves[i]);
+        }
+        if (!(largest < Double.POSITIVE_INFINITY) || smallest < 0.0 || lowest < 0)
+        {
+            throw badEntry(leaves, masses, n);
         }
         checkLeaves(leaves, n, highest);
         ensureExponent(largest);
@@ -438,7 +462,6 @@ public final class PriorityTrees
             final long at = leafBase + ((long)leaf << 3);
             final long old = segment.get(LONG, at);
             final long units = toUnits(masses[i], unitsPerMass);
-            segment.set(LONG, at, units);
             // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
             final long oldKey = leaf < mark ? old : NO_MIN;
             if (leaf >= mark)
@@ -446,6 +469,7 @@ public final class PriorityTrees
                 mark = leaf + 1;
                 setFilled(mark);
             }
+            segment.set(LONG, at, units);
             // The bottom min node changes only if the new mass is below it, or it was the old mass and that grew
             // (see updateMin): one load and two compares for most entries, the walk only then.
             final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
@@ -474,6 +498,10 @@ public final class PriorityTrees
         {
             return;
         }
+        if (!(mass >= 0.0 && mass < Double.POSITIVE_INFINITY))
+        {
+            throw new IllegalArgumentException("mass must be finite and >= 0: mass=" + mass);
+        }
         if (from < 0 || to > usedNodes[depth] || from > filled)
         {
             throw new IllegalArgumentException("range outside the set leaves: from=" + from + " to=" + to +
@@ -500,12 +528,12 @@ public final class PriorityTrees
         {
             final long at = leafBase + ((long)leaf << 3);
             final long old = segment.get(LONG, at);
-            segment.set(LONG, at, units);
             final long oldKey = leaf < filled ? old : NO_MIN;
             if (leaf >= filled)
             {
                 setFilled(leaf + 1);
             }
+            segment.set(LONG, at, units);
             // As in setAll: the walk only when the bottom min node changes.
             final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
             if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
@@ -523,6 +551,19 @@ public final class PriorityTrees
             deltas[count] += units - old;
         }
         propagate(nodes, deltas, count + 1, true);
+    }
+
+    private static IllegalArgumentException badEntry(final int[] leaves, final double[] masses, final int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            if (!(masses[i] >= 0.0 && masses[i] < Double.POSITIVE_INFINITY) || leaves[i] < 0)
+            {
+                return new IllegalArgumentException("mass must be finite and >= 0 and leaf >= 0: leaves[" + i + "]=" +
+                    leaves[i] + " masses[" + i + "]=" + masses[i]);
+            }
+        }
+        return new IllegalArgumentException("no bad entry among n=" + n);
     }
 
     private void checkLeaves(final int[] leaves, final int n, final int highest)
@@ -727,10 +768,16 @@ public final class PriorityTrees
         return min;
     }
 
+    /**
+     * Raises the mark of leaves ever set, before the new leaf is stored: a process killed between the two stores
+     * leaves a mark over a leaf of 0 (a set leaf of mass 0, which recovery then sets), never a positive leaf beyond the
+     * mark, which {@link #open()} would refuse as corrupt.
+     */
     private void setFilled(final int mark)
     {
         filled = mark;
         segment.set(LONG, headerOffset + FILLED_OFFSET, mark);
+        VarHandle.storeStoreFence();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -796,32 +843,65 @@ public final class PriorityTrees
     private void rescale(final long newExponent)
     {
         beginRescale();
-        segment.set(LONG, headerOffset + RESCALE_PROGRESS_OFFSET, 0L);
-        LONG_HANDLE.setRelease(segment, headerOffset + RESCALE_TARGET_OFFSET, newExponent);
-        convertLeaves(0, newExponent);
-        rebuild();
-        endRescale();
+        try
+        {
+            segment.set(LONG, headerOffset + RESCALE_PROGRESS_OFFSET, 0L);
+            segment.set(LONG, headerOffset + RESCALE_SAVED_LEAF_OFFSET, -1L);
+            LONG_HANDLE.setRelease(segment, headerOffset + RESCALE_TARGET_OFFSET, newExponent);
+            convertLeaves(0, newExponent);
+            rebuild();
+        }
+        finally
+        {
+            // Never leave readers waiting on an odd version, even if this failed (then the trees are reopened).
+            endRescale();
+        }
     }
 
     /**
-     * Converts the leaves from {@code from} on to {@code newExponent}, then records it as the exponent.
+     * Converts the leaves from {@code from} on to {@code newExponent}, then records it as the exponent. Per leaf: its
+     * old units and index into the header, the converted leaf, then the progress mark, each store ordered after the
+     * one before; so after a crash the leaf at the progress mark is either unconverted or recorded in the header
+     * (see {@link #resumeRescale}), and no leaf is converted twice.
      */
     private void convertLeaves(final int from, final long newExponent)
     {
         final long shift = exponent - newExponent;
         final long leafBase = levelOffsets[depth];
         final long progressAt = headerOffset + RESCALE_PROGRESS_OFFSET;
+        final long savedLeafAt = headerOffset + RESCALE_SAVED_LEAF_OFFSET;
+        final long savedUnitsAt = headerOffset + RESCALE_SAVED_UNITS_OFFSET;
         for (int j = from; j < levelNodes[depth]; j++)
         {
             final long at = leafBase + ((long)j << 3);
             final long units = segment.get(LONG, at);
+            segment.set(LONG, savedUnitsAt, units);
+            LONG_HANDLE.setRelease(segment, savedLeafAt, (long)j);
+            VarHandle.storeStoreFence();
             segment.set(LONG, at, shiftRounded(units, shift));
-            // The leaf before its progress mark: a crash after this store resumes at the next leaf.
             LONG_HANDLE.setRelease(segment, progressAt, (long)(j + 1));
         }
         LONG_HANDLE.setRelease(segment, headerOffset + EXPONENT_OFFSET, newExponent);
         LONG_HANDLE.setRelease(segment, headerOffset + RESCALE_TARGET_OFFSET, NO_EXPONENT);
         setExponent(newExponent);
+    }
+
+    /**
+     * Finishes a rescale a crash cut short: the leaf at the progress mark gets back its recorded old units if the
+     * crash came after the header recorded them (it may or may not have been converted), then the conversion goes on
+     * from there.
+     */
+    private void resumeRescale(final long target)
+    {
+        final long progress = segment.get(LONG, headerOffset + RESCALE_PROGRESS_OFFSET);
+        final long savedLeaf = segment.get(LONG, headerOffset + RESCALE_SAVED_LEAF_OFFSET);
+        final int from = (int)Math.min(Math.max(progress, 0), levelNodes[depth]);
+        if (savedLeaf == from && from < levelNodes[depth])
+        {
+            segment.set(LONG, levelOffsets[depth] + ((long)from << 3),
+                segment.get(LONG, headerOffset + RESCALE_SAVED_UNITS_OFFSET));
+        }
+        convertLeaves(from, target);
     }
 
     /**
@@ -861,9 +941,17 @@ public final class PriorityTrees
     public long readBegin()
     {
         long v = (long)VERSION.getAcquire(this);
-        while ((v & 1) != 0)
+        for (int spins = 0; (v & 1) != 0; spins++)
         {
-            Thread.onSpinWait();
+            // A rescale takes milliseconds: after a few spins, give the core to the writer doing it.
+            if (spins < READ_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
             v = (long)VERSION.getAcquire(this);
         }
         return v;

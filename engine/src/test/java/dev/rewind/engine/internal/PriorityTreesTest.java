@@ -357,29 +357,69 @@ class PriorityTreesTest
         {
             before[i] = trees.leafUnits(i);
         }
-        // The state a crash leaves in the middle of a rescale by 2^-7: target written, the first 1,234 leaves
-        // converted, the progress mark at 1,234, the levels above stale.
         final MemorySegment region = treesSegment;
+        final byte[] state = region.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
         final long leafBase = trees.levelOffset(trees.depth());
+        // The states a crash leaves in the middle of a rescale by 2^-7 (target written, the first 1,234 leaves
+        // converted, the progress mark at 1,234, the levels above stale), as the header records leaf 1,234: not yet
+        // recorded; recorded, not converted; recorded and converted (the crash came before the progress mark).
+        for (final int stage : new int[] {0, 1, 2})
+        {
+            region.copyFrom(MemorySegment.ofArray(state));
+            region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET, exponent - 7);
+            region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_PROGRESS_OFFSET, 1_234L);
+            region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_SAVED_LEAF_OFFSET, stage == 0 ? 1_233L : 1_234L);
+            region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_SAVED_UNITS_OFFSET,
+                stage == 0 ? before[1_233] : before[1_234]);
+            for (int i = 0; i < (stage == 2 ? 1_235 : 1_234); i++)
+            {
+                region.set(RecordDescriptor.LONG, leafBase + 8L * i, PriorityTrees.shiftRounded(before[i], 7));
+            }
+            final PriorityTrees reopened = new PriorityTrees(region, 0, capacity, 8, Kernels.best());
+            reopened.open();
+            assertEquals(exponent - 7, reopened.exponent());
+            long total = 0;
+            for (int i = 0; i < capacity; i++)
+            {
+                assertEquals(PriorityTrees.shiftRounded(before[i], 7), reopened.leafUnits(i),
+                    "leaf " + i + " stage " + stage);
+                total += reopened.leafUnits(i);
+            }
+            assertEquals(total, reopened.totalUnits());
+            assertNull(reopened.checkConsistency());
+            assertEquals(PriorityTrees.NO_EXPONENT,
+                region.get(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET), "the rescale is recorded as done");
+        }
+        // Every leaf converted and the exponent written, the mark not yet cleared: opens as it is.
         region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET, exponent - 7);
-        region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_PROGRESS_OFFSET, 1_234L);
-        for (int i = 0; i < 1_234; i++)
+        final PriorityTrees again = new PriorityTrees(region, 0, capacity, 8, Kernels.best());
+        again.open();
+        assertEquals(exponent - 7, again.exponent());
+        assertEquals(PriorityTrees.shiftRounded(before[4_999], 7), again.leafUnits(4_999));
+        assertNull(again.checkConsistency());
+    }
+
+    @Test
+    void shouldRefuseInfiniteNegativeOrNaNMassesAndLeavesOutsideTheTreeAndChangeNothing()
+    {
+        final PriorityTrees trees = trees(100, 8);
+        trees.setRange(0, 50, 1.0);
+        final byte[] before = treesSegment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        final double[][] badMasses = {{1.0, Double.POSITIVE_INFINITY}, {1.0, Double.NaN}, {1.0, -0.5}};
+        for (final double[] masses : badMasses)
         {
-            region.set(RecordDescriptor.LONG, leafBase + 8L * i, PriorityTrees.shiftRounded(before[i], 7));
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> trees.setAll(new int[] {3, 4}, masses, 2));
+            assertTrue(ex.getMessage().contains("leaves[1]=4 masses[1]=" + masses[1]), ex.getMessage());
         }
-        final PriorityTrees reopened = new PriorityTrees(region, 0, capacity, 8, Kernels.best());
-        reopened.open();
-        assertEquals(exponent - 7, reopened.exponent());
-        long total = 0;
-        for (int i = 0; i < capacity; i++)
-        {
-            assertEquals(PriorityTrees.shiftRounded(before[i], 7), reopened.leafUnits(i), "leaf " + i);
-            total += reopened.leafUnits(i);
-        }
-        assertEquals(total, reopened.totalUnits());
-        assertNull(reopened.checkConsistency());
-        assertEquals(PriorityTrees.NO_EXPONENT, region.get(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET),
-            "the rescale is recorded as done");
+        final IllegalArgumentException leaf = assertThrows(IllegalArgumentException.class,
+            () -> trees.setAll(new int[] {3, -1}, new double[] {1.0, 1.0}, 2));
+        assertTrue(leaf.getMessage().contains("leaves[1]=-1"), leaf.getMessage());
+        final IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+            () -> trees.setRange(0, 10, Double.POSITIVE_INFINITY));
+        assertTrue(range.getMessage().contains("mass=Infinity"), range.getMessage());
+        assertTrue(java.util.Arrays.equals(before, treesSegment.toArray(java.lang.foreign.ValueLayout.JAVA_BYTE)),
+            "nothing changed");
     }
 
     @Test
@@ -397,6 +437,15 @@ class PriorityTreesTest
         final IllegalStateException leaf = assertThrows(IllegalStateException.class,
             () -> new PriorityTrees(region, 0, 100, 8, Kernels.best()).open());
         assertTrue(leaf.getMessage().contains("leaf=60 units=5 filled=50"), leaf.getMessage());
+        // What a kill between raising the mark and storing the leaf leaves: a mark over a leaf of 0. It opens, the
+        // leaf counting as set with mass 0.
+        region.set(RecordDescriptor.LONG, trees.levelOffset(trees.depth()) + 8L * 60, 0L);
+        region.set(RecordDescriptor.LONG, PriorityTrees.FILLED_OFFSET, 51L);
+        final PriorityTrees reopened = new PriorityTrees(region, 0, 100, 8, Kernels.best());
+        reopened.open();
+        assertNull(reopened.checkConsistency());
+        assertEquals(0L, reopened.minUnits());
+        assertEquals(50.0, reopened.total());
     }
 
     @Test
