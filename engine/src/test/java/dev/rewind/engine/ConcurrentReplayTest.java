@@ -9,9 +9,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -473,5 +475,87 @@ class ConcurrentReplayTest
             assertNull(failure.get(), "fanout=" + fanout + " after " + batches + " batches");
             assertTrue(batches > 100, "fanout=" + fanout + " batches=" + batches);
         }
+    }
+
+    /**
+     * Learners sample while the writer rescales the trees again and again (each update multiplies the largest mass by
+     * 2^8, beyond the trees' 16x headroom): every weight must be that of the masses, never of a mass read in one unit
+     * against a minimum in another. With alpha 1 and eps 0 the masses are the priorities, the global minimum is 1 (the
+     * untouched slots), so an untouched slot's weight is exactly 1 and a raised slot's is 2^-8k.
+     */
+    @Test
+    void shouldNeverMixUnitsWhileTheWriterRescales() throws InterruptedException
+    {
+        final int capacity = 4_099;
+        final int raised = 100;
+        final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        int rounds = 0;
+        long checked = 0;
+        while (rounds < 3 || System.nanoTime() < end)
+        {
+            try (ConcurrentReplay replay = ReplayBuffer.builder().schema(SCHEMA).capacity(capacity)
+                .prioritized(1.0, 0.0).inMemory().buildConcurrent())
+            {
+                final Transitions t = replay.newTransitions(1);
+                for (long seq = 0; seq < capacity; )
+                {
+                    if (replay.tryAdd(stage(t.clear(), seq)) > 0)
+                    {
+                        seq++;
+                    }
+                }
+                while (replay.writeSequence() < capacity)
+                {
+                    Thread.onSpinWait();
+                }
+                final CountDownLatch applied = new CountDownLatch(1);
+                final Thread raiser = new Thread(() ->
+                {
+                    final int[] indices = new int[raised];
+                    final long[] generations = new long[raised];
+                    final double[] priorities = new double[raised];
+                    for (int i = 0; i < raised; i++)
+                    {
+                        indices[i] = i;
+                        generations[i] = i;
+                    }
+                    for (int k = 1; k <= 5; k++)
+                    {
+                        java.util.Arrays.fill(priorities, Math.scalb(1.0, 8 * k));
+                        replay.updatePriorities(indices, generations, priorities, raised);
+                        LockSupport.parkNanos(200_000);
+                    }
+                    applied.countDown();
+                });
+                raiser.start();
+                final SampleBatch batch = replay.newBatch(64);
+                final SplittableRandom rng = new SplittableRandom(rounds);
+                long batches = 0;
+                while (applied.getCount() > 0 || batches < 50)
+                {
+                    replay.sample(batch, 1.0, rng);
+                    for (int row = 0; row < batch.size(); row++)
+                    {
+                        final double weight = batch.weight(row);
+                        if (batch.index(row) >= raised)
+                        {
+                            assertEquals(1.0, weight, "round " + rounds + " untouched slot " + batch.index(row));
+                        }
+                        else
+                        {
+                            final int exponent = Math.getExponent(weight);
+                            assertTrue(weight == Math.scalb(1.0, exponent) && exponent % 8 == 0 &&
+                                exponent >= -40 && exponent <= 0,
+                                "round " + rounds + " raised slot " + batch.index(row) + " weight=" + weight);
+                        }
+                        checked++;
+                    }
+                    batches++;
+                }
+                raiser.join();
+            }
+            rounds++;
+        }
+        assertTrue(checked > 10_000, "rows checked=" + checked);
     }
 }

@@ -6,6 +6,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import jdk.incubator.vector.LongVector;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -657,6 +659,148 @@ class FixedPointTreeTest
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * The racing reader of {@link #shouldNeverStepOntoPaddingThroughFixedPointPrefixesSeenHalfRewritten} with sorted
+     * targets, as stratified sampling draws them, so that the vector kernel merges them into the top levels instead
+     * of stepping through them: the group totals it walks are the largest prefix of each group, and a target's
+     * child is the first prefix that exceeds what is left of it, whatever the prefixes look like. The merge runs when
+     * a group of children fills one vector of longs (fan-out 8 on a 512-bit machine), there are at least 32 targets,
+     * they ascend, and the tree has a level to merge into below level 1 with no more than one group per 8 targets:
+     * here depth 5 (4,099 leaves) or 6 (70,001), level 1 with 2 or 3 nodes, so every n below merges, into level 2,
+     * 3 or 4. That the merge did run is checked first on each tree (see {@link #assertSortedTargetsSkipLevelOne}).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4_099, 70_001})
+    void shouldNeverStepOntoPaddingWhenSortedTargetsMergeThroughPrefixesSeenHalfRewritten(final int capacity)
+    {
+        final int fanout = 8;
+        final SplittableRandom random = new SplittableRandom(23L * capacity);
+        final long[] masses = randomMasses(random, capacity);
+        try (FixedTree tree = new FixedTree(masses, fanout))
+        {
+            assertNotEquals(0, tree.existing[tree.depth] % fanout, "the last leaf group is partial");
+            assertTrue(tree.depth >= 4, "depth " + tree.depth + ": the merge needs levels below level 2");
+            assertTrue(tree.existing[1] * 8 <= 32, "level 1 has " + tree.existing[1] + " nodes: 32 targets merge");
+            final byte[] pristine = tree.snapshot();
+            for (final int n : new int[] {32, 256, 1024})
+            {
+                if (LongVector.SPECIES_PREFERRED.length() == fanout)
+                {
+                    assertSortedTargetsSkipLevelOne(tree, masses, sortedStratifiedTargets(random, n, tree.total));
+                }
+                for (int trial = 0; trial < 24; trial++)
+                {
+                    tree.restore(pristine);
+                    for (int l = 1; l < tree.depth; l++)
+                    {
+                        tear(random, tree, l, trial % 4);
+                    }
+                    if (trial % 8 >= 4)
+                    {
+                        tearLeaves(random, tree);
+                    }
+                    for (int l = 1; l <= tree.depth; l++)
+                    {
+                        final long padding = l == tree.depth ? 0L : MISSING;
+                        for (int j = tree.existing[l]; j < tree.slots[l]; j++)
+                        {
+                            assertEquals(padding, tree.value(l, j), "the tearing kept the padding");
+                        }
+                    }
+                    final byte[] torn = tree.snapshot();
+                    // Strata of the total the reader read: before the writer began, or the root as it sees it now.
+                    final long seen = tree.value(1, tree.existing[1] - 1);
+                    final long total = trial % 2 == 1 && seen > 0 ? seen : tree.total;
+                    final long[] targets = sortedStratifiedTargets(random, n, total);
+                    for (final Kernels kernels : BOTH)
+                    {
+                        final Descent descent = assertDoesNotThrow(() -> descend(kernels, tree, targets));
+                        for (int i = 0; i < n; i++)
+                        {
+                            final int leaf = descent.leaf()[i];
+                            final String what = kernels.description() + " capacity " + capacity + " n " + n +
+                                " trial " + trial + " target " + targets[i];
+                            assertTrue(leaf >= 0 && leaf < capacity, "leaf " + leaf + " does not exist: " + what);
+                            assertEquals(tree.value(tree.depth, leaf), descent.mass()[i], what);
+                        }
+                        assertArrayEquals(torn, tree.snapshot(), "a descent wrote the tree");
+                    }
+                }
+                tree.restore(pristine);
+            }
+        }
+    }
+
+    /**
+     * {@code n} ascending targets: one drawn in each of {@code n - 3} equal strata of {@code total} (kept below it),
+     * then three at or beyond it ({@code total}, one above, {@link Long#MAX_VALUE}).
+     */
+    static long[] sortedStratifiedTargets(final SplittableRandom random, final int n, final long total)
+    {
+        final long[] targets = new long[n];
+        final int strata = n - 3;
+        final double stratum = (double)total / strata;
+        for (int i = 0; i < strata; i++)
+        {
+            targets[i] = Math.min((long)((i + random.nextDouble()) * stratum), total - 1);
+        }
+        targets[strata] = total;
+        targets[strata + 1] = total + random.nextLong(Long.MAX_VALUE - total + 1);
+        targets[strata + 2] = Long.MAX_VALUE;
+        Arrays.sort(targets);
+        return targets;
+    }
+
+    /**
+     * Shows that the vector kernel merges sorted targets below level 1 rather than stepping through it: level 1 is
+     * rewritten so that a step through it sends every target into the last node's subtree (every existing prefix 0
+     * but the last, {@link Long#MAX_VALUE}). The merge reads of level 1 only which nodes exist, so the sorted targets
+     * still end on the linear scan's leaves over the tree's masses, some outside that subtree; the scalar kernel, and
+     * the vector kernel given the same targets in descending order (no merge), end inside it. Restores level 1.
+     */
+    private static void assertSortedTargetsSkipLevelOne(
+        final FixedTree tree, final long[] masses, final long[] sorted)
+    {
+        final int n = sorted.length;
+        final long[] levelOne = tree.values(1);
+        final int last = tree.existing[1] - 1;
+        for (int j = 0; j < last; j++)
+        {
+            tree.setValue(1, j, 0);
+        }
+        tree.setValue(1, last, Long.MAX_VALUE);
+        long subtree = 1;
+        for (int l = 1; l < tree.depth; l++)
+        {
+            subtree *= tree.fanout;
+        }
+        final long lastSubtree = last * subtree;
+        final long[] descending = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            descending[i] = sorted[n - 1 - i];
+        }
+        final Descent merged = descend(VECTOR, tree, sorted);
+        final Descent scalar = descend(SCALAR, tree, sorted);
+        final Descent stepped = descend(VECTOR, tree, descending);
+        int outside = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final int expected = linearScan(masses, sorted[i]);
+            final String what = "n " + n + " target " + sorted[i];
+            assertEquals(expected, merged.leaf()[i], "the merge read level 1: " + what);
+            assertEquals(masses[expected], merged.mass()[i], what);
+            assertTrue(scalar.leaf()[i] >= lastSubtree, "scalar leaf " + scalar.leaf()[i] + ": " + what);
+            assertEquals(scalar.leaf()[i], stepped.leaf()[n - 1 - i], "vector descending: " + what);
+            outside += expected < lastSubtree ? 1 : 0;
+        }
+        assertTrue(outside > 0, "every leaf lies in the last subtree: the check shows nothing");
+        for (int j = 0; j <= last; j++)
+        {
+            tree.setValue(1, j, levelOne[j]);
         }
     }
 
