@@ -416,18 +416,7 @@ class ConcurrentReplayTest
             final int capacity = 4_099;
             final ConcurrentReplay replay = track(ReplayBuffer.builder().schema(SCHEMA).capacity(capacity)
                 .prioritized(1.0, 0.0).treeFanout(fanout).inMemory().buildConcurrent());
-            final Transitions t = replay.newTransitions(1);
-            for (long seq = 0; seq < capacity; )
-            {
-                if (replay.tryAdd(stage(t.clear(), seq)) > 0)
-                {
-                    seq++;
-                }
-            }
-            while (replay.writeSequence() < capacity)
-            {
-                Thread.onSpinWait();
-            }
+            fill(replay, capacity);
             final AtomicBoolean stop = new AtomicBoolean();
             final AtomicReference<Throwable> failure = new AtomicReference<>();
             final Thread swinger = new Thread(() ->
@@ -496,18 +485,7 @@ class ConcurrentReplayTest
             try (ConcurrentReplay replay = ReplayBuffer.builder().schema(SCHEMA).capacity(capacity)
                 .prioritized(1.0, 0.0).inMemory().buildConcurrent())
             {
-                final Transitions t = replay.newTransitions(1);
-                for (long seq = 0; seq < capacity; )
-                {
-                    if (replay.tryAdd(stage(t.clear(), seq)) > 0)
-                    {
-                        seq++;
-                    }
-                }
-                while (replay.writeSequence() < capacity)
-                {
-                    Thread.onSpinWait();
-                }
+                fill(replay, capacity);
                 final CountDownLatch applied = new CountDownLatch(1);
                 final Thread raiser = new Thread(() ->
                 {
@@ -557,5 +535,22 @@ class ConcurrentReplayTest
             rounds++;
         }
         assertTrue(checked > 10_000, "rows checked=" + checked);
+    }
+
+    /** Adds {@code rows} records one at a time (retrying refusals) and waits until the writer has appended them. */
+    private static void fill(final ConcurrentReplay replay, final int rows)
+    {
+        final Transitions t = replay.newTransitions(1);
+        for (long seq = 0; seq < rows; )
+        {
+            if (replay.tryAdd(stage(t.clear(), seq)) > 0)
+            {
+                seq++;
+            }
+        }
+        while (replay.writeSequence() < rows)
+        {
+            Thread.onSpinWait();
+        }
     }
 }
