@@ -468,6 +468,14 @@ class ReplayBufferTest
         addRange(uniform, 0, 3);
         assertThrows(IllegalStateException.class,
             () -> uniform.updatePriorities(new int[]{0}, new long[]{0}, new double[]{1}, 1));
+        // eps 0 and every priority 0: no mass to draw from, said so rather than weights of 0 / 0.
+        final ReplayBuffer massless = track(ReplayBuffer.builder().schema(DQN).capacity(4).prioritized(1.0, 0.0)
+            .build());
+        addRange(massless, 0, 4);
+        massless.updatePriorities(new int[]{0, 1, 2, 3}, new long[]{0, 1, 2, 3}, new double[4], 4);
+        final IllegalStateException none = assertThrows(IllegalStateException.class,
+            () -> massless.sample(massless.newBatch(2), 0.4, rng));
+        assertTrue(none.getMessage().contains("no record has a positive priority mass: total=0"), none.getMessage());
     }
 
     @Test
