@@ -783,7 +783,8 @@ public final class VectorKernels implements Kernels
                 final int chosen = prefix.compare(VectorOperators.GT, remainder).firstTrue();
                 final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
                 final long first0 = (long)((chosen - 1) >> 31);
-                targets[i] = remainder - (previous & ~first0);
+                // Read again since the compare, as in fixedPointLevelOneVector: never a negative target.
+                targets[i] = Math.max(remainder - (previous & ~first0), 0L);
                 outLeaf[i] = g * fanout + chosen;
             }
             base = end;
@@ -838,8 +839,9 @@ public final class VectorKernels implements Kernels
      * One internal fixed-point level when a node's children fill one vector: one compare and a first-true choose
      * the child (no lane is extracted at a data-dependent index), and the prefix before it is one scalar load from
      * the line just loaded, kept or dropped by a mask rather than a branch (the first child, a mispredicted
-     * branch one step in eight: about 1 us per sample of 256 at 2^20 leaves). The lanes before the chosen one hold prefixes {@code <=} the target, so the
-     * remainder is never negative.
+     * branch one step in eight: about 1 us per sample of 256 at 2^20 leaves). On a quiet tree the lanes before the
+     * chosen one hold prefixes {@code <=} the target; a racing writer can raise the one read again, so the remainder
+     * is clamped at 0.
      */
     private static void fixedPointLevelOneVector(
         final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final long[] targets,
@@ -858,7 +860,9 @@ public final class VectorKernels implements Kernels
                 final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
                 // All ones for child 0 (chosen - 1 is negative), else 0: an and, where a select compiled to a branch.
                 final long first0 = (long)((chosen - 1) >> 31);
-                targets[i] = target - (previous & ~first0);
+                // The prefix before is read again: a writer may have raised it since the compare. Never carry a
+                // negative target (it would take child 0 all the way down, even a leaf without mass).
+                targets[i] = Math.max(target - (previous & ~first0), 0L);
                 outLeaf[i] = first + chosen;
             }
             else

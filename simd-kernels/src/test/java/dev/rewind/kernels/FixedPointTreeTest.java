@@ -668,9 +668,9 @@ class FixedPointTreeTest
      * of stepping through them: the group totals it walks are the largest prefix of each group, and a target's
      * child is the first prefix that exceeds what is left of it, whatever the prefixes look like. The merge runs when
      * a group of children fills one vector of longs (fan-out 8 on a 512-bit machine), there are at least 32 targets,
-     * they ascend, and the tree has a level to merge into below level 1 with no more than one group per 8 targets:
-     * here depth 5 (4,099 leaves) or 6 (70,001), level 1 with 2 or 3 nodes, so every n below merges, into level 2,
-     * 3 or 4. That the merge did run is checked first on each tree (see {@link #assertSortedTargetsSkipLevelOne}).
+     * they ascend, the tree has an internal level below level 1 (depth 3 or more), and level 1 has at most one node
+     * per 8 targets: here depth 5 (4,099 leaves) or 6 (70,001), level 1 with 2 or 3 nodes, so every n below merges,
+     * into level 2, 3 or 4. That the merge did run is checked first on each tree (see {@link #assertSortedTargetsSkipLevelOne}).
      */
     @ParameterizedTest
     @ValueSource(ints = {4_099, 70_001})
@@ -682,7 +682,7 @@ class FixedPointTreeTest
         try (FixedTree tree = new FixedTree(masses, fanout))
         {
             assertNotEquals(0, tree.existing[tree.depth] % fanout, "the last leaf group is partial");
-            assertTrue(tree.depth >= 4, "depth " + tree.depth + ": the merge needs levels below level 2");
+            assertTrue(tree.depth >= 4, "depth " + tree.depth + ": too shallow to merge below level 2");
             assertTrue(tree.existing[1] * 8 <= 32, "level 1 has " + tree.existing[1] + " nodes: 32 targets merge");
             final byte[] pristine = tree.snapshot();
             for (final int n : new int[] {32, 256, 1024})
