@@ -82,35 +82,34 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * store; a view older than that needs loads or stores reordered, which plain accesses allow (the compiler may reorder
  * them) and x86-64 itself does not do.
  *
- * <p>Observed with {@code -m quick}, 42 runs (3 tests x 14 JVM configurations), all passed, 2 cores, AVX-512 (8 long
- * lanes), JDK 25.0.3, {@code java --add-modules jdk.incubator.vector -jar stress-tests/target/jcstress.jar -m quick
- * -t 'dev.rewind.stress.TreeDescentWideTest.*'}:
+ * <p>Observed with {@code -m quick} (the command in docs/CONCURRENCY.md, {@code -t 'dev.rewind.stress.Tree.*'}), 42
+ * runs of these tests (3 tests x 14 JVM configurations), all passed, 2 cores, AVX-512 (8 long lanes), JDK 25.0.3,
+ * 2026-11-30, with the remainder clamped:
  * <pre>
- * Top                 RESULT    SAMPLES     FREQ       EXPECT
- *              6325, 61, 100        117   &lt;0.01%   Acceptable
- *              6325, 63, 100         26   &lt;0.01%   Acceptable
- *              6400, 61, 100          0    0.00%  Interesting  (not observed)
- *              6400, 62, 100     19,601    0.21%   Acceptable
- *              6400, 63, 100  4,420,512   46.71%   Acceptable
- *              6525, 63, 100  5,023,818   53.08%   Acceptable
- *           6525, 6[12], 100          0    0.00%  Interesting  (not observed)
- * Boundary            RESULT    SAMPLES     FREQ       EXPECT
- *                    47, 100  4,522,126   46.47%   Acceptable
- *                      48, 0      4,479    0.05%  Interesting
- *                    49, 100          0    0.00%  Interesting  (not observed: one vector per group here)
- *                    50, 100  5,203,709   53.48%   Acceptable
- * Sorted              RESULT    SAMPLES     FREQ       EXPECT
- *             25525, 1, 1, 2         57   &lt;0.01%   Acceptable
- *             25600, 1, 1, 0     17,184    0.29%  Interesting
- *             25600, 1, 1, 1    329,953    5.62%   Acceptable
- *             25600, 1, 1, 2     20,553    0.35%   Acceptable
- *             25725, 1, 1, 2  5,506,227   93.74%   Acceptable
- *       25[57]25, 1, 1, [01]          0    0.00%  Interesting  (not observed)
+ * Top                 RESULT     SAMPLES     FREQ       EXPECT
+ *              6325, 61, 100         394   &lt;0.01%   Acceptable
+ *              6325, 63, 100         112   &lt;0.01%   Acceptable
+ *              6400, 61, 100           0    0.00%  Interesting  (not observed)
+ *              6400, 62, 100      69,724    0.37%   Acceptable
+ *              6400, 63, 100   8,691,720   45.92%   Acceptable
+ *              6525, 63, 100  10,166,198   53.71%   Acceptable
+ *           6525, 6[12], 100           0    0.00%  Interesting  (not observed)
+ * Boundary            RESULT     SAMPLES     FREQ       EXPECT
+ *                    47, 100   9,489,300   48.30%   Acceptable
+ *                    49, 100       4,508    0.02%  Interesting  (the clamped remainder)
+ *                    50, 100  10,151,140   51.67%   Acceptable
+ * Sorted              RESULT     SAMPLES     FREQ       EXPECT
+ *             25525, 1, 1, 2         204   &lt;0.01%   Acceptable
+ *             25600, 1, 1, 0      69,444    0.60%  Interesting
+ *             25600, 1, 1, 1     609,902    5.23%   Acceptable
+ *             25600, 1, 1, 2      64,464    0.55%   Acceptable
+ *             25725, 1, 1, 2  10,922,014   93.62%   Acceptable
+ *       25[57]25, 1, 1, [01]           0    0.00%  Interesting  (not observed)
  * </pre>
- * With {@code -XX:MaxVectorSize=32} added (4 long lanes: no one-vector groups, no merge) all 42 runs passed too, and
- * Boundary gave {@code 49, 100} (1,863 times) instead of {@code 48, 0}, Top {@code 6400, 61, 100} twice; with
- * {@code -Drewind.kernels=scalar} all passed with Boundary only at {@code 47, 100} and {@code 50, 100}.
- *
+ * Before the clamp, a first run saw Boundary at {@code 48, 0} 4,479 times and never at {@code 49, 100}. With
+ * {@code -XX:MaxVectorSize=32} added (4 long lanes: no one-vector groups, no merge) all 42 runs passed too, Boundary
+ * gave {@code 49, 100} (1,863 times) and Top {@code 6400, 61, 100} twice; with {@code -Drewind.kernels=scalar} all
+ * passed with Boundary only at {@code 47, 100} and {@code 50, 100}.
  */
 public final class TreeDescentWideTest
 {

@@ -524,14 +524,16 @@ public final class PriorityTrees
         final int fanoutShift = this.fanoutShift;
         int count = -1;
         int lastParent = -1;
+        int mark = filled;
         for (int leaf = from; leaf < to; leaf++)
         {
             final long at = leafBase + ((long)leaf << 3);
             final long old = segment.get(LONG, at);
-            final long oldKey = leaf < filled ? old : NO_MIN;
-            if (leaf >= filled)
+            final long oldKey = leaf < mark ? old : NO_MIN;
+            if (leaf >= mark)
             {
-                setFilled(leaf + 1);
+                mark = leaf + 1;
+                setFilled(mark);
             }
             segment.set(LONG, at, units);
             // As in setAll: the walk only when the bottom min node changes.
