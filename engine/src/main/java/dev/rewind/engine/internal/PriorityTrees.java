@@ -451,32 +451,15 @@ public final class PriorityTrees
         final long leafBase = levelOffsets[depth];
         final double unitsPerMass = this.unitsPerMass;
         final long minBase = minLevelOffsets[minBottom];
-        final int minLeafShift = this.minLeafShift;
         final int fanoutShift = this.fanoutShift;
-        int mark = filled;
         boolean ascending = true;
         int previous = -1;
         for (int i = 0; i < n; i++)
         {
             final int leaf = leaves[i];
-            final long at = leafBase + ((long)leaf << 3);
-            final long old = segment.get(LONG, at);
             final long units = toUnits(masses[i], unitsPerMass);
             // In entry order, so that a leaf named twice leaves the min tree as its last mass says.
-            final long oldKey = leaf < mark ? old : NO_MIN;
-            if (leaf >= mark)
-            {
-                mark = leaf + 1;
-                setFilled(mark);
-            }
-            segment.set(LONG, at, units);
-            // The bottom min node changes only if the new mass is below it, or it was the old mass and that grew
-            // (see updateMin): one load and two compares for most entries, the walk only then.
-            final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
-            if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
-            {
-                updateMin(leaf, oldKey, units);
-            }
+            final long old = storeLeaf(leaf, units, leafBase, minBase);
             nodes[i] = leaf >>> fanoutShift;
             deltas[i] = units - old;
             ascending &= leaf >= previous;
@@ -520,28 +503,12 @@ public final class PriorityTrees
         final int[] nodes = nodeScratch;
         final long[] deltas = deltaScratch;
         final long minBase = minLevelOffsets[minBottom];
-        final int minLeafShift = this.minLeafShift;
         final int fanoutShift = this.fanoutShift;
         int count = -1;
         int lastParent = -1;
-        int mark = filled;
         for (int leaf = from; leaf < to; leaf++)
         {
-            final long at = leafBase + ((long)leaf << 3);
-            final long old = segment.get(LONG, at);
-            final long oldKey = leaf < mark ? old : NO_MIN;
-            if (leaf >= mark)
-            {
-                mark = leaf + 1;
-                setFilled(mark);
-            }
-            segment.set(LONG, at, units);
-            // As in setAll: the walk only when the bottom min node changes.
-            final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
-            if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
-            {
-                updateMin(leaf, oldKey, units);
-            }
+            final long old = storeLeaf(leaf, units, leafBase, minBase);
             final int parent = leaf >>> fanoutShift;
             if (parent != lastParent)
             {
@@ -553,6 +520,37 @@ public final class PriorityTrees
             deltas[count] += units - old;
         }
         propagate(nodes, deltas, count + 1, true);
+    }
+
+    /**
+     * Stores one leaf's units and keeps the min tree; a leaf set the first time raises the mark of set leaves first.
+     * The bottom min node changes only if the new mass is below it, or it was the old mass and that grew (see
+     * {@link #updateMin}): one load and two compares for most leaves, the walk only then.
+     *
+     * @return the leaf's old units.
+     */
+    private long storeLeaf(final int leaf, final long units, final long leafBase, final long minBase)
+    {
+        final MemorySegment segment = this.segment;
+        final long at = leafBase + ((long)leaf << 3);
+        final long old = segment.get(LONG, at);
+        final long oldKey;
+        if (leaf < filled)
+        {
+            oldKey = old;
+        }
+        else
+        {
+            oldKey = NO_MIN;
+            setFilled(leaf + 1);
+        }
+        segment.set(LONG, at, units);
+        final long bottomMin = segment.get(LONG, minBase + ((long)(leaf >>> minLeafShift) << 3));
+        if (units < bottomMin || (oldKey == bottomMin && units != oldKey))
+        {
+            updateMin(leaf, oldKey, units);
+        }
+        return old;
     }
 
     private static IllegalArgumentException badEntry(final int[] leaves, final double[] masses, final int n)
