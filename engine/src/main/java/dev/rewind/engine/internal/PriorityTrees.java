@@ -3,14 +3,13 @@ package dev.rewind.engine.internal;
 import dev.rewind.kernels.Kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
-
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * A wide (k-ary) sum tree and min tree over slot priority masses, stored off-heap in a region of a mapped segment,
@@ -28,8 +27,8 @@ import java.nio.ByteOrder;
  * (see {@link Kernels#descendFixedPoint}). The min tree has the internal levels above the leaves' parents, each node
  * the smallest leaf mass below it ({@link Long#MAX_VALUE} when none is set): each bottom node covers the leaves of a
  * whole group of parents (64 at fan-out 8), so an update reads a line of a level 8 times smaller than the parents'
- * (128 KiB at 2^20 slots, which stays in cache) and scans the 64 leaves only when their old minimum grew. A header line before the levels holds the exponent, the
- * number of leaves ever set and the state of a rescale.
+ * (128 KiB at 2^20 slots, which stays in cache) and scans the 64 leaves only when their old minimum grew. A header
+ * line before the levels holds the exponent, the number of leaves ever set and the state of a rescale.
  *
  * <p>Why fixed point. Integer addition is exact and associative, so a change of a leaf's mass is carried to each
  * ancestor as a delta, one masked vector add per level, in any order, and the sums cannot drift: every stored prefix

@@ -388,7 +388,8 @@ class PriorityTreesTest
             assertEquals(total, reopened.totalUnits());
             assertNull(reopened.checkConsistency());
             assertEquals(PriorityTrees.NO_EXPONENT,
-                region.get(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET), "the rescale is recorded as done");
+                region.get(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET),
+                "the rescale is recorded as done");
         }
         // Every leaf converted and the exponent written, the mark not yet cleared: opens as it is.
         region.set(RecordDescriptor.LONG, PriorityTrees.RESCALE_TARGET_OFFSET, exponent - 7);
