@@ -158,20 +158,6 @@ final class Checks
     }
 
     /**
-     * Checks a tree-search target: finite and {@code >= 0}.
-     *
-     * @param target the target mass.
-     * @throws IllegalArgumentException naming the bad value.
-     */
-    static void target(final double target)
-    {
-        if (!(target >= 0.0) || Double.isInfinite(target))
-        {
-            throw new IllegalArgumentException("target must be finite and >= 0: target=" + target);
-        }
-    }
-
-    /**
      * Checks that an array reference is present.
      *
      * @param name  parameter name.

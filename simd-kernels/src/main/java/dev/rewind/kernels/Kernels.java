@@ -8,14 +8,13 @@ import java.lang.foreign.MemorySegment;
  * Obtain the best available with {@link #best()}; it falls back to {@link #scalar()} (and says why, once) when the
  * vector module is missing or gives no speed-up on this platform.
  *
- * <h2>Wide-tree layout (used by {@link #descend})</h2>
- * A k-ary tree of {@code double} node masses stored level after level in one {@link MemorySegment}, root level
- * first. Level {@code l} holds {@code fanout^l} nodes starting at byte {@code levelOffsets[l]}, 8-byte aligned;
- * node {@code j} of level {@code l} has its children at nodes {@code j * fanout .. j * fanout + fanout - 1} of level
- * {@code l + 1}. The last level ({@code depth}) holds the leaves; a node's mass is the sum of its children's
- * masses. Padding leaves have mass zero. (A level may also hold more nodes than {@code fanout^l}, padded; only the
- * child-index rule matters to the kernels.)
- *
+ * <h2>Fixed-point tree layout (used by {@link #descendFixedPoint} and {@link #addToPrefixes})</h2>
+ * A k-ary tree of {@code long} integer masses stored level after level in one {@link MemorySegment}: level
+ * {@code l} starts at byte {@code levelOffsets[l]}, 8-byte aligned, and node {@code j} of level {@code l} has its
+ * children at nodes {@code j * fanout .. j * fanout + fanout - 1} of level {@code l + 1}. The last level
+ * ({@code depth}) holds the leaves' masses; every internal level below the root holds running sums within each group
+ * of siblings; the root is not stored. Levels are padded to a multiple of the fan-out.
+
  * <h2>Conventions</h2>
  * <ul>
  * <li>Every {@code double} or {@code float} read from a {@link MemorySegment} is little-endian (the mapped file's
@@ -24,7 +23,7 @@ import java.lang.foreign.MemorySegment;
  * {@code r * C + c} (plus the offset parameter where there is one).</li>
  * <li>Checked on every call, with an {@link IllegalArgumentException} that names the bad value: counts and
  * array ranges, scalar parameters (negative or NaN exponents, a non-positive floor, a fan-out that is not a power of
- * two in {@code [2, 64]}, a negative or NaN search target). Not checked (the caller's contract, too costly per
+ * two in {@code [2, 64]}, a negative search target). Not checked (the caller's contract, too costly per
  * element on the hot path): the contents of input arrays and segments (NaN, negative or zero masses, attention rows
  * that do not sum to 1), aliasing beyond what a method allows, and that tree offsets really describe a tree (a
  * segment read outside the segment throws {@link IndexOutOfBoundsException}).</li>
@@ -183,85 +182,8 @@ public interface Kernels
     double max(MemorySegment segment, long offset, int n);
 
     // ---------------------------------------------------------------------------------------------------------
-    // Wide-tree search
+    // Fixed-point tree search and update
     // ---------------------------------------------------------------------------------------------------------
-
-    /**
-     * Finds the child of one wide-tree node that a target mass falls into: the smallest {@code c} with
-     * {@code target < sum(children[0..c])}. When rounding leaves {@code target >= sum(children)}, the last child
-     * with positive mass is chosen. A zero-mass child is never chosen while some child has positive mass.
-     *
-     * <p>If no child has positive mass, {@code fanout - 1} is returned. The scalar kernel forms the prefix sums
-     * left to right; the vector kernel forms them in registers in another order, so a target within a few ulps of a
-     * prefix sum may fall on either side of it (both sides are then correct to rounding). With masses whose sums are
-     * exact (integers, dyadic fractions) both give the same child. A child whose mass is too small to change the
-     * running prefix sum is reached only by the overflow rule. Masses are assumed finite and {@code >= 0} (not
-     * checked).
-     *
-     * @param tree       segment holding the children.
-     * @param nodeOffset byte offset of the first child.
-     * @param fanout     number of children, a power of two.
-     * @param target     target mass, {@code >= 0}.
-     * @return the child index in {@code [0, fanout)}.
-     * @throws IllegalArgumentException  if {@code fanout} is not a power of two in {@code [2, 64]} or {@code target}
-     *                                   is negative, NaN or infinite.
-     * @throws IndexOutOfBoundsException if the children leave the segment.
-     */
-    int childIndex(MemorySegment tree, long nodeOffset, int fanout, double target);
-
-    /**
-     * Descends many targets through a wide tree (layout in the class comment) level by level, so that the memory
-     * loads of different targets overlap. Each target follows the rule of {@link #childIndex} at every level.
-     *
-     * <p>At each level the target is replaced by its remainder, {@code target - sum(children[0..c-1])}, which is
-     * never negative. A tree whose sums drifted from its leaves still yields a positive-mass leaf wherever one is
-     * reachable (the overflow rule of {@link #childIndex} applies at every level). With {@code depth = 0}
-     * ({@code levelOffsets.length == 1}) every target gets leaf 0.
-     *
-     * @param tree         the tree.
-     * @param levelOffsets byte offset of each level, {@code depth + 1} entries.
-     * @param fanout       children per node, a power of two.
-     * @param targets      target masses in {@code [0, root mass)}; overwritten with scratch values.
-     * @param n            number of targets.
-     * @param outLeaf      receives each target's leaf index (node index within the last level).
-     * @param outMass      receives each chosen leaf's mass.
-     * @throws IllegalArgumentException  if {@code fanout} is bad, {@code levelOffsets} is empty, {@code n} does not
-     *                                   fit an array, or a target is negative, NaN or infinite.
-     * @throws IndexOutOfBoundsException if a read leaves the segment.
-     */
-    void descend(MemorySegment tree, long[] levelOffsets, int fanout, double[] targets, int n, int[] outLeaf,
-        double[] outMass);
-
-    /**
-     * {@link #descend} over a tree that also stores, for each internal level, the running sums of every node's
-     * children: at byte {@code prefixOffsets[l] + 8 * k} (for levels {@code 1 .. depth - 1}) is
-     * {@code p[k] = (((0.0 + m[first]) + m[first + 1]) + ...) + m[k]}, the left-to-right sum of the masses from the
-     * first child of {@code k}'s parent up to {@code k} itself. A step through such a level is one compare of the
-     * target against the node's prefixes and a count (the chosen child is the number of prefixes {@code <=} the
-     * target; its remainder is the target minus the prefix before it), with no scan to compute; the leaf level has
-     * no prefixes and is searched as by {@link #descend}. The prefixes being the same running sums as the scalar
-     * rule of {@link #childIndex} forms, every internal level chooses exactly as the scalar {@link #descend} does.
-     *
-     * <p>A prefix of NaN marks a child that does not exist (the padding after a level's last node); every existing
-     * child's prefix is a number. A step never chooses a child that does not exist: a target at or beyond the
-     * existing children's total takes the overflow rule of {@link #childIndex} among them (child 0 when none has
-     * mass). So a reader that races a writer rewriting a node's prefixes one at a time (and may see them not rising)
-     * still ends on an existing leaf, if not on the right one.
-     *
-     * @param tree          the tree.
-     * @param levelOffsets  byte offset of each level's masses, {@code depth + 1} entries.
-     * @param prefixOffsets byte offset of each level's prefix sums, {@code depth + 1} entries; entries {@code 0}
-     *                      and {@code depth} are not read.
-     * @param fanout        children per node, a power of two.
-     * @param targets       target masses in {@code [0, root mass)}; overwritten with scratch values.
-     * @param n             number of targets.
-     * @param outLeaf       receives each target's leaf index.
-     * @param outMass       receives each chosen leaf's mass.
-     * @throws IllegalArgumentException  as {@link #descend}, or if the two offset arrays differ in length.
-     * @throws IndexOutOfBoundsException if a read leaves the segment.
-     */
-    void descendWithPrefixes(MemorySegment tree, long[] levelOffsets, long[] prefixOffsets, int fanout,
-        double[] targets, int n, int[] outLeaf, double[] outMass);
 
     /**
      * Descends a fixed-point tree for each target, level by level. The leaf level {@code depth} stores each leaf's

@@ -42,16 +42,6 @@ public final class VectorKernels implements Kernels
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     // In-register inclusive prefix sum (Hillis-Steele): step s adds lane i - s into lane i for i >= s.
-    private static final VectorShuffle<Double> SHIFT_1 = shiftUp(1);
-    private static final VectorShuffle<Double> SHIFT_2 = shiftUp(2);
-    private static final VectorShuffle<Double> SHIFT_4 = shiftUp(4);
-    private static final VectorShuffle<Double> SHIFT_8 = shiftUp(8);
-    private static final VectorShuffle<Double> SHIFT_16 = shiftUp(16);
-    private static final VectorMask<Double> FROM_1 = lanesFrom(1);
-    private static final VectorMask<Double> FROM_2 = lanesFrom(2);
-    private static final VectorMask<Double> FROM_4 = lanesFrom(4);
-    private static final VectorMask<Double> FROM_8 = lanesFrom(8);
-    private static final VectorMask<Double> FROM_16 = lanesFrom(16);
     private static final VectorShuffle<Long> LONG_SHIFT_1 = VectorShuffle.fromOp(L, i -> i >= 1 ? i - 1 : i);
     private static final VectorShuffle<Long> LONG_SHIFT_2 = VectorShuffle.fromOp(L, i -> i >= 2 ? i - 2 : i);
     private static final VectorShuffle<Long> LONG_SHIFT_4 = VectorShuffle.fromOp(L, i -> i >= 4 ? i - 4 : i);
@@ -77,21 +67,6 @@ public final class VectorKernels implements Kernels
     static int preferredFloatLanes()
     {
         return FL;
-    }
-
-    private static VectorShuffle<Double> shiftUp(final int s)
-    {
-        return VectorShuffle.fromOp(D, i -> i >= s ? i - s : i);
-    }
-
-    private static VectorMask<Double> lanesFrom(final int s)
-    {
-        final boolean[] bits = new boolean[DL];
-        for (int i = s; i < DL; i++)
-        {
-            bits[i] = true;
-        }
-        return VectorMask.fromArray(D, bits, 0);
     }
 
     @Override
@@ -435,271 +410,8 @@ public final class VectorKernels implements Kernels
     }
 
     // ---------------------------------------------------------------------------------------------------------
-    // Wide-tree search
+    // Fixed-point tree search and update
     // ---------------------------------------------------------------------------------------------------------
-
-    /**
-     * Inclusive prefix sum of the lanes, in {@code log2(DL)} shuffle-and-masked-add steps.
-     */
-    private static DoubleVector inclusiveScan(final DoubleVector v)
-    {
-        DoubleVector s = v.add(v.rearrange(SHIFT_1), FROM_1);
-        if (DL > 2)
-        {
-            s = s.add(s.rearrange(SHIFT_2), FROM_2);
-        }
-        if (DL > 4)
-        {
-            s = s.add(s.rearrange(SHIFT_4), FROM_4);
-        }
-        if (DL > 8)
-        {
-            s = s.add(s.rearrange(SHIFT_8), FROM_8);
-        }
-        if (DL > 16)
-        {
-            s = s.add(s.rearrange(SHIFT_16), FROM_16);
-        }
-        return s;
-    }
-
-    @Override
-    public int childIndex(final MemorySegment tree, final long nodeOffset, final int fanout, final double target)
-    {
-        Checks.fanout(fanout);
-        Checks.target(target);
-        if (fanout < DL)
-        {
-            final VectorMask<Double> live = D.indexInRange(0, fanout);
-            final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE, live);
-            final VectorMask<Double> hit = inclusiveScan(mass).compare(VectorOperators.GT, target)
-                .and(mass.compare(VectorOperators.GT, 0.0));
-            return hit.anyTrue() ? hit.firstTrue() : ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-        }
-        double carry = 0.0;
-        for (int base = 0; base < fanout; base += DL)
-        {
-            final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
-            final DoubleVector prefix = inclusiveScan(mass).add(carry);
-            final VectorMask<Double> hit = prefix.compare(VectorOperators.GT, target)
-                .and(mass.compare(VectorOperators.GT, 0.0));
-            if (hit.anyTrue())
-            {
-                return base + hit.firstTrue();
-            }
-            carry = prefix.lane(DL - 1);
-        }
-        return ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-    }
-
-    @Override
-    public void descend(
-        final MemorySegment tree, final long[] levelOffsets, final int fanout, final double[] targets, final int n,
-        final int[] outLeaf, final double[] outMass)
-    {
-        ScalarKernels.checkDescend(levelOffsets, fanout, targets, n, outLeaf, outMass);
-        descend(tree, levelOffsets, null, fanout, targets, n, outLeaf, outMass);
-    }
-
-    @Override
-    public void descendWithPrefixes(
-        final MemorySegment tree, final long[] levelOffsets, final long[] prefixOffsets, final int fanout,
-        final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
-    {
-        ScalarKernels.checkDescend(levelOffsets, prefixOffsets, fanout, targets, n, outLeaf, outMass);
-        descend(tree, levelOffsets, prefixOffsets, fanout, targets, n, outLeaf, outMass);
-    }
-
-    /**
-     * Both descents: the internal levels read the stored prefixes when {@code prefixOffsets} is not null.
-     */
-    private static void descend(
-        final MemorySegment tree, final long[] levelOffsets, final long[] prefixOffsets, final int fanout,
-        final double[] targets, final int n, final int[] outLeaf, final double[] outMass)
-    {
-        final int depth = levelOffsets.length - 1;
-        final int shift = Integer.numberOfTrailingZeros(fanout);
-        for (int i = 0; i < n; i++)
-        {
-            outLeaf[i] = 0;
-        }
-        // The original targets wait in outMass for the zero-mass check below.
-        System.arraycopy(targets, 0, outMass, 0, n);
-        // Level by level: the loads of one level for all targets are independent, so they overlap in the core.
-        for (int level = 1; level <= depth; level++)
-        {
-            if (null != prefixOffsets && level < depth)
-            {
-                ScalarKernels.touchDeepLevel(tree, prefixOffsets[level], level, depth, shift, outLeaf, n);
-                descendLevelByPrefixes(tree, levelOffsets[level], prefixOffsets[level], fanout, shift, targets, n,
-                    outLeaf);
-                continue;
-            }
-            ScalarKernels.touchDeepLevel(tree, levelOffsets[level], level, depth, shift, outLeaf, n);
-            if (fanout <= DL)
-            {
-                descendLevelOneVector(tree, levelOffsets[level], fanout, shift, targets, n, outLeaf, level == depth);
-            }
-            else
-            {
-                descendLevelWide(tree, levelOffsets[level], fanout, shift, targets, n, outLeaf);
-            }
-        }
-        final long leafOffset = levelOffsets[depth];
-        for (int i = 0; i < n; i++)
-        {
-            final double leafMass = tree.get(LE_DOUBLE, leafOffset + ((long)outLeaf[i] << 3));
-            if (leafMass > 0.0)
-            {
-                outMass[i] = leafMass;
-            }
-            else
-            {
-                // An ulp-level tie sent this target to a zero-mass child: descend it again by the scalar rule.
-                final int leaf = ScalarKernels.descendOne(tree, levelOffsets, fanout, outMass[i]);
-                outLeaf[i] = leaf;
-                outMass[i] = tree.get(LE_DOUBLE, leafOffset + ((long)leaf << 3));
-            }
-        }
-    }
-
-    /**
-     * One level when a node's children fit one vector (masked load when there are fewer children than lanes). On the
-     * last level no remainder is needed, so the masked sum is skipped.
-     */
-    private static void descendLevelOneVector(
-        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
-        final int n, final int[] outLeaf, final boolean last)
-    {
-        final boolean narrow = fanout < DL;
-        final VectorMask<Double> live = D.indexInRange(0, fanout);
-        for (int i = 0; i < n; i++)
-        {
-            final int first = outLeaf[i] << shift;
-            final long nodeOffset = levelOffset + ((long)first << 3);
-            final double target = targets[i];
-            final DoubleVector mass = narrow ?
-                DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE, live) :
-                DoubleVector.fromMemorySegment(D, tree, nodeOffset, LE);
-            // Masses are >= 0, so the children whose prefix is <= target are those before the chosen one: their
-            // count is the chosen index and their masses sum to what the target leaves behind. No lane is extracted
-            // at a data-dependent index, so nothing branches on the random choice. A tree-order scan is monotone
-            // only up to an ulp; a choice that this leaves on a zero-mass child is caught after the last level.
-            final VectorMask<Double> passed = narrow ?
-                inclusiveScan(mass).compare(VectorOperators.LE, target).and(live) :
-                inclusiveScan(mass).compare(VectorOperators.LE, target);
-            int chosen = passed.trueCount();
-            if (chosen >= fanout)
-            {
-                // Rounding left the target at or beyond the children's total: the last child with mass takes it.
-                chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-                targets[i] = Math.max(target - ScalarKernels.prefixBefore(tree, nodeOffset, chosen), 0.0);
-            }
-            else if (!last)
-            {
-                targets[i] = Math.max(target - mass.reduceLanes(VectorOperators.ADD, passed), 0.0);
-            }
-            outLeaf[i] = first + chosen;
-        }
-    }
-
-    /**
-     * One internal level by its stored prefixes: the chosen child is the first whose prefix exceeds the target (the
-     * prefixes are running sums of non-negative masses, so it is the number of prefixes {@code <=} the target), found
-     * with no lane extracted; the remainder subtracts the prefix before it, so nothing branches on the choice. NaN
-     * marks the padding after a level's last node and never compares greater, so no step lands there: when no
-     * existing child's prefix exceeds the target (rounding, or a reader racing the writer and seeing prefixes half
-     * rewritten), the overflow rule applies. A node of one vector exactly (fan-out 8 with 512-bit vectors) has its
-     * own loop, which finds the child with one compare and a first-true, and takes the prefix before it from the
-     * loaded vector by a one-lane compress (an empty mask, giving 0, for the first child): as the general loop over
-     * a node's vectors, C2 compiled it with several times the instructions.
-     */
-    private static void descendLevelByPrefixes(
-        final MemorySegment tree, final long levelOffset, final long prefixOffset, final int fanout, final int shift,
-        final double[] targets, final int n, final int[] outLeaf)
-    {
-        if (fanout == DL)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                final int first = outLeaf[i] << shift;
-                final double target = targets[i];
-                final long prefixNode = prefixOffset + ((long)first << 3);
-                final DoubleVector prefix = DoubleVector.fromMemorySegment(D, tree, prefixNode, LE);
-                final int chosen = prefix.compare(VectorOperators.GT, target).firstTrue();
-                if (chosen < fanout)
-                {
-                    outLeaf[i] = first + chosen;
-                    targets[i] = remainder(target, prefix.compress(VectorMask.fromLong(D, 1L << (chosen - 1))).lane(0));
-                }
-                else
-                {
-                    overflow(tree, levelOffset, prefixNode, first, fanout, targets, outLeaf, i);
-                }
-            }
-            return;
-        }
-        final boolean narrow = fanout < DL;
-        final VectorMask<Double> live = D.indexInRange(0, fanout);
-        for (int i = 0; i < n; i++)
-        {
-            final int first = outLeaf[i] << shift;
-            final long prefixNode = prefixOffset + ((long)first << 3);
-            final double target = targets[i];
-            int chosen = 0;
-            int existing = 0;
-            for (int base = 0; base < fanout; base += DL)
-            {
-                final DoubleVector prefix = narrow ?
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode, LE, live) :
-                    DoubleVector.fromMemorySegment(D, tree, prefixNode + ((long)base << 3), LE);
-                // NaN (padding) is neither <= the target nor equal to itself.
-                chosen += narrow ?
-                    prefix.compare(VectorOperators.LE, target).and(live).trueCount() :
-                    prefix.compare(VectorOperators.LE, target).trueCount();
-                existing += narrow ?
-                    prefix.compare(VectorOperators.EQ, prefix).and(live).trueCount() :
-                    prefix.compare(VectorOperators.EQ, prefix).trueCount();
-            }
-            if (chosen < existing)
-            {
-                // The prefix before the chosen child as one scalar read, at an index clamped to 0 and multiplied by
-                // 0 when the first child is chosen.
-                final double before = tree.get(LE_DOUBLE, prefixNode + ((long)Math.max(chosen - 1, 0) << 3)) *
-                    Math.min(chosen, 1);
-                outLeaf[i] = first + chosen;
-                targets[i] = remainder(target, before);
-            }
-            else
-            {
-                overflow(tree, levelOffset, prefixNode, first, fanout, targets, outLeaf, i);
-            }
-        }
-    }
-
-    /**
-     * The target less the prefix before its child: not below 0 while the prefixes rise, and clamped for a reader
-     * that races the writer and may see them not rising.
-     */
-    private static double remainder(final double target, final double before)
-    {
-        final double remainder = target - before;
-        return remainder > 0.0 ? remainder : 0.0;
-    }
-
-    /**
-     * Rounding (or a racing read) left the target at or beyond the total of the children that exist: the twin's
-     * overflow rule for prefix levels ({@link ScalarKernels#prefixOverflowChild}) chooses, by the children's masses.
-     */
-    private static void overflow(
-        final MemorySegment tree, final long levelOffset, final long prefixNode, final int first, final int fanout,
-        final double[] targets, final int[] outLeaf, final int i)
-    {
-        final long nodeOffset = levelOffset + ((long)first << 3);
-        final int chosen = ScalarKernels.prefixOverflowChild(tree, nodeOffset, prefixNode, fanout);
-        outLeaf[i] = first + chosen;
-        targets[i] = Math.max(targets[i] - ScalarKernels.prefixBefore(tree, nodeOffset, chosen), 0.0);
-    }
 
     @Override
     public void descendFixedPoint(
@@ -967,7 +679,8 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * In-register inclusive prefix sum of longs (Hillis-Steele), as {@link #inclusiveScan(DoubleVector)}.
+     * In-register inclusive prefix sum of longs (Hillis-Steele): step {@code s} adds lane {@code i - s} into lane
+     * {@code i} for {@code i >= s}.
      */
     private static LongVector inclusiveScan(final LongVector v)
     {
@@ -1047,46 +760,6 @@ public final class VectorKernels implements Kernels
                 final long at = group + ((long)base << 3);
                 LongVector.fromMemorySegment(L, tree, at, LE).add(delta, lanes).intoMemorySegment(tree, at, LE);
             }
-        }
-    }
-
-    /**
-     * One level when a node's children span several vectors: the same count-and-masked-sum rule as
-     * {@link #descendLevelOneVector}, vector by vector, carrying the running total as a scalar (a vector carried
-     * around the chunk loop would be a vector phi, which C2 does not always keep in registers). Nothing branches on
-     * which vector holds the chosen child: such a branch mispredicts about half the time, and each misprediction
-     * also discards the loads in flight for other targets.
-     */
-    private static void descendLevelWide(
-        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final double[] targets,
-        final int n, final int[] outLeaf)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            final int first = outLeaf[i] << shift;
-            final long nodeOffset = levelOffset + ((long)first << 3);
-            final double target = targets[i];
-            int chosen = 0;
-            double before = 0.0;
-            double carry = 0.0;
-            for (int base = 0; base < fanout; base += DL)
-            {
-                final DoubleVector mass = DoubleVector.fromMemorySegment(D, tree, nodeOffset + ((long)base << 3), LE);
-                final DoubleVector prefix = inclusiveScan(mass).add(carry);
-                // Masses are >= 0: the children whose prefix is <= target are those before the chosen one.
-                final VectorMask<Double> passed = prefix.compare(VectorOperators.LE, target);
-                chosen += passed.trueCount();
-                before += mass.reduceLanes(VectorOperators.ADD, passed);
-                carry = prefix.lane(DL - 1);
-            }
-            if (chosen >= fanout)
-            {
-                // Rounding left the target at or beyond the children's total: the last child with mass takes it.
-                chosen = ScalarKernels.lastPositiveChild(tree, nodeOffset, fanout);
-                before = ScalarKernels.prefixBefore(tree, nodeOffset, chosen);
-            }
-            targets[i] = Math.max(target - before, 0.0);
-            outLeaf[i] = first + chosen;
         }
     }
 

@@ -16,7 +16,7 @@
  * <li>Priority transforms and importance weights: {@code perPriority}, {@code lapPriority},
  * {@code importanceWeights}, {@code importanceWeightsBatchMax}.</li>
  * <li>Reductions: {@code min}, {@code max}, {@code sum} over arrays and segments.</li>
- * <li>Wide-tree search: {@code childIndex}, {@code descend}.</li>
+ * <li>Fixed-point tree search and update: {@code descendFixedPoint}, {@code addToPrefixes}.</li>
  * <li>R2D2: {@code sequencePriorities}, {@code valueRescale}, {@code valueRescaleInverse}.</li>
  * <li>Standardisation: {@code standardise}, {@code standardiseRows}, with {@link dev.rewind.kernels.RunningStats}.</li>
  * <li>PSAN similarity (reconstruction of DALAP from its published description): {@code psanSimilarity},

@@ -68,32 +68,6 @@ class ArgumentChecksTest
 
     @ParameterizedTest
     @MethodSource("kernels")
-    void shouldRejectBadTreeArguments(final Kernels kernels)
-    {
-        try (Arena arena = Arena.ofConfined())
-        {
-            final MemorySegment segment = arena.allocate(1024);
-            assertRejected(() -> kernels.childIndex(segment, 0, 6, 0.0), "fanout=6");
-            assertRejected(() -> kernels.childIndex(segment, 0, 1, 0.0), "fanout=1");
-            assertRejected(() -> kernels.childIndex(segment, 0, 128, 0.0), "fanout=128");
-            assertRejected(() -> kernels.childIndex(segment, 0, 8, -1.0), "target=-1.0");
-            assertRejected(() -> kernels.childIndex(segment, 0, 8, Double.NaN), "target=NaN");
-            assertRejected(() -> kernels.descend(segment, new long[] {0, 8}, 8, new double[] {0.0, Double.NaN}, 2,
-                new int[2], new double[2]), "targets[1]=NaN");
-            assertRejected(() -> kernels.descend(segment, new long[0], 8, new double[1], 1, new int[1],
-                new double[1]), "levelOffsets.length=0");
-            assertRejected(() -> kernels.descend(segment, new long[] {0, 8}, 8, new double[1], 2, new int[2],
-                new double[2]), "targets.length=1");
-            assertRejected(() -> kernels.descendWithPrefixes(segment, new long[] {0, 8, 72}, new long[] {0, 8}, 8,
-                new double[1], 1, new int[1], new double[1]), "prefixOffsets.length=2");
-            assertRejected(() -> kernels.descendWithPrefixes(segment, new long[] {0, 8}, new long[2], 8,
-                new double[] {-1.0}, 1, new int[1], new double[1]), "targets[0]=-1.0");
-            assertThrows(IndexOutOfBoundsException.class, () -> kernels.childIndex(segment, 1000, 8, 0.0));
-        }
-    }
-
-    @ParameterizedTest
-    @MethodSource("kernels")
     void shouldRejectBadFixedPointTreeArguments(final Kernels kernels)
     {
         try (Arena arena = Arena.ofConfined())
