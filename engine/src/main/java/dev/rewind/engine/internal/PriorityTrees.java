@@ -85,7 +85,7 @@ public final class PriorityTrees
     /** The leaf a rescale is converting, and its units before, so that a crash in between cannot convert it twice. */
     static final int RESCALE_SAVED_LEAF_OFFSET = 32;
     static final int RESCALE_SAVED_UNITS_OFFSET = 40;
-    /** Spins of a reader waiting out a rescale before it yields the core (a rescale takes milliseconds). */
+    /** Spins of a reader waiting out a rescale before it yields the core (a rescale rewrites every leaf). */
     private static final int READ_SPINS = 64;
     private static final int HEADER_LENGTH = FileHeaderDescriptor.CACHE_LINE_LENGTH;
 
@@ -942,7 +942,7 @@ public final class PriorityTrees
         long v = (long)VERSION.getAcquire(this);
         for (int spins = 0; (v & 1) != 0; spins++)
         {
-            // A rescale takes milliseconds: after a few spins, give the core to the writer doing it.
+            // A rescale rewrites every leaf: after a few spins, give the core to the writer doing it.
             if (spins < READ_SPINS)
             {
                 Thread.onSpinWait();
