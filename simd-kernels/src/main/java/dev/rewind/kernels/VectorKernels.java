@@ -550,8 +550,8 @@ public final class VectorKernels implements Kernels
     /**
      * One internal fixed-point level when a node's children fill one vector: one compare and a first-true choose
      * the child (no lane is extracted at a data-dependent index), and the prefix before it is one scalar load from
-     * the line just loaded, kept or dropped by a mask rather than a branch (the first child, a mispredicted
-     * branch one step in eight: about 1 us per sample of 256 at 2^20 leaves). On a quiet tree the lanes before the
+     * the line just loaded, kept or dropped by a mask rather than a branch (C2 compiled a select to a branch on the
+     * first child, mispredicted one step in eight; docs/DECISIONS.md). On a quiet tree the lanes before the
      * chosen one hold prefixes {@code <=} the target; a racing writer can raise the one read again, so the remainder
      * is clamped at 0.
      */

@@ -90,8 +90,8 @@ public final class PriorityTrees
     private static final int HEADER_LENGTH = FileHeaderDescriptor.CACHE_LINE_LENGTH;
 
     /**
-     * Plain accesses: every value is 8-byte aligned, but the aligned layout checks it at each access (a measurable
-     * share of the update's loop).
+     * Plain accesses: every value is 8-byte aligned, but the aligned layout tests it at each access (an {@code and}
+     * and a branch per load and store in the update's leaf loop).
      */
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Ordered stores of the header need the aligned layout's handle. */
