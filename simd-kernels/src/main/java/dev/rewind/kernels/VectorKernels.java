@@ -426,7 +426,7 @@ public final class VectorKernels implements Kernels
             outLeaf[i] = 0;
         }
         int level = 1;
-        if (fanout == LL && n >= MERGE_MIN_TARGETS && depth > 2 && ascending(targets, n))
+        if (fanout >= LL && n >= MERGE_MIN_TARGETS && depth > 2 && ascending(targets, n))
         {
             level = mergeTopLevels(tree, levelOffsets, fanout, targets, n, outLeaf);
         }
@@ -435,14 +435,7 @@ public final class VectorKernels implements Kernels
         {
             final long levelOffset = levelOffsets[level];
             ScalarKernels.touchDeepLevel(tree, levelOffset, level, depth, shift, outLeaf, n);
-            if (fanout == LL)
-            {
-                fixedPointLevelOneVector(tree, levelOffset, fanout, shift, targets, n, outLeaf);
-            }
-            else
-            {
-                fixedPointLevelCounted(tree, levelOffset, fanout, shift, targets, n, outLeaf);
-            }
+            fixedPointLevel(tree, levelOffset, fanout, shift, targets, n, outLeaf);
         }
         final long leafOffset = levelOffsets[depth];
         ScalarKernels.touchDeepLevel(tree, leafOffset, depth, depth, shift, outLeaf, n);
@@ -455,7 +448,8 @@ public final class VectorKernels implements Kernels
      * group per {@link #MERGE_TARGETS_PER_GROUP} targets ends the walk down; the level above it is merged: each
      * target lands in the group whose running range holds it, then takes one ordinary step within the group. On a
      * consistent tree this is exactly the choice the levels above would have made (a node's mass is its children
-     * group's total, and zero-mass groups hold no range), with the same integer remainder.
+     * group's total, and zero-mass groups hold no range), with the same integer remainder. Only for a fan-out of at
+     * least one vector.
      *
      * @return the first level still to descend.
      */
@@ -467,12 +461,12 @@ public final class VectorKernels implements Kernels
         // Level 1 is one group (the root's children); each level's group count is the level above's node count.
         int level = 1;
         int groups = 1;
-        int nodes = existingNodes(tree, levelOffsets[1], 1);
+        int nodes = existingNodes(tree, levelOffsets[1], fanout, 1);
         while (level + 1 < depth && (long)nodes * MERGE_TARGETS_PER_GROUP <= n)
         {
             level++;
             groups = nodes;
-            nodes = existingNodes(tree, levelOffsets[level], groups);
+            nodes = existingNodes(tree, levelOffsets[level], fanout, groups);
         }
         if (level == 1)
         {
@@ -485,19 +479,25 @@ public final class VectorKernels implements Kernels
         for (int g = 0; g < groups && i < n; g++)
         {
             final long group = levelOffset + ((long)g * fanout << 3);
-            final LongVector prefix = LongVector.fromMemorySegment(L, tree, group, LE);
             // The group's total: its largest prefix (padding is Long.MIN_VALUE), robust to a racing writer.
-            final long end = base + prefix.reduceLanes(VectorOperators.MAX);
+            final long end = base + largestPrefix(tree, group, fanout);
             for (; i < n && targets[i] < end; i++)
             {
                 final long remainder = targets[i] - base;
-                // Some prefix exceeds the remainder: the largest does.
-                final int chosen = prefix.compare(VectorOperators.GT, remainder).firstTrue();
-                final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
-                final long first0 = (long)((chosen - 1) >> 31);
-                // Read again since the compare, as in fixedPointLevelOneVector: never a negative target.
-                targets[i] = Math.max(remainder - (previous & ~first0), 0L);
-                outLeaf[i] = g * fanout + chosen;
+                // Some prefix exceeds the remainder (the largest did), unless a racing writer lowered it since.
+                final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, remainder));
+                if (chosen < fanout)
+                {
+                    final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
+                    final long first0 = (long)((chosen - 1) >> 31);
+                    // Read again since the compare, as in fixedPointLevel: never a negative target.
+                    targets[i] = Math.max(remainder - (previous & ~first0), 0L);
+                    outLeaf[i] = g * fanout + chosen;
+                }
+                else
+                {
+                    fixedPointOverflow(tree, group, g * fanout, fanout, targets, outLeaf, i);
+                }
             }
             base = end;
         }
@@ -506,8 +506,7 @@ public final class VectorKernels implements Kernels
             // Targets at or beyond the total (given so, or a racing writer lowered it): the overflow rule, from the
             // top, ends at the last node of this level with mass, on its last unit.
             int g = groups - 1;
-            while (g > 0 && LongVector.fromMemorySegment(L, tree, levelOffset + ((long)g * fanout << 3), LE)
-                .reduceLanes(VectorOperators.MAX) <= 0)
+            while (g > 0 && largestPrefix(tree, levelOffset + ((long)g * fanout << 3), fanout) <= 0)
             {
                 g--;
             }
@@ -526,15 +525,28 @@ public final class VectorKernels implements Kernels
     /**
      * The nodes that exist on a level of {@code groups} groups: its prefixes that are not the padding mark.
      */
-    private static int existingNodes(final MemorySegment tree, final long levelOffset, final int groups)
+    private static int existingNodes(final MemorySegment tree, final long levelOffset, final int fanout,
+        final int groups)
     {
+        final int lanes = groups * fanout;
         int count = 0;
-        for (int g = 0; g < groups; g++)
+        for (int base = 0; base < lanes; base += LL)
         {
-            count += LongVector.fromMemorySegment(L, tree, levelOffset + ((long)g * LL << 3), LE)
+            count += LongVector.fromMemorySegment(L, tree, levelOffset + ((long)base << 3), LE)
                 .compare(VectorOperators.NE, MISSING).trueCount();
         }
         return count;
+    }
+
+    /** The largest prefix of a group that fills whole vectors: its total, or less under a racing writer. */
+    private static long largestPrefix(final MemorySegment tree, final long group, final int fanout)
+    {
+        LongVector largest = LongVector.fromMemorySegment(L, tree, group, LE);
+        for (int base = LL; base < fanout; base += LL)
+        {
+            largest = largest.max(LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE));
+        }
+        return largest.reduceLanes(VectorOperators.MAX);
     }
 
     private static boolean ascending(final long[] targets, final int n)
@@ -548,14 +560,50 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * One internal fixed-point level when a node's children fill one vector: one compare and a first-true choose
-     * the child (no lane is extracted at a data-dependent index), and the prefix before it is one scalar load from
-     * the line just loaded, kept or dropped by a mask rather than a branch (C2 compiled a select to a branch on the
-     * first child, mispredicted one step in eight; docs/DECISIONS.md). On a quiet tree the lanes before the
+     * Which children of a group of an internal level have a prefix above the target: bit {@code c} for child
+     * {@code c}, one compare per vector of the group. The padding mark never exceeds a target, and the children
+     * after a group narrower than a vector are not loaded (they read as 0, below no target). The prefixes rise on a
+     * quiet tree, so the lowest bit set is the child that holds the target, and none is set when the target is at
+     * or beyond the group's total. One and two vectors are written out: C2 kept a loop over the vectors as a loop,
+     * about a tenth slower at two.
+     */
+    private static long childrenAbove(final MemorySegment tree, final long group, final int fanout, final long target)
+    {
+        if (fanout == LL)
+        {
+            return LongVector.fromMemorySegment(L, tree, group, LE).compare(VectorOperators.GT, target).toLong();
+        }
+        if (fanout == 2 * LL)
+        {
+            final long low = LongVector.fromMemorySegment(L, tree, group, LE)
+                .compare(VectorOperators.GT, target).toLong();
+            final long high = LongVector.fromMemorySegment(L, tree, group + ((long)LL << 3), LE)
+                .compare(VectorOperators.GT, target).toLong();
+            return low | high << LL;
+        }
+        if (fanout < LL)
+        {
+            return LongVector.fromMemorySegment(L, tree, group, LE, L.indexInRange(0, fanout))
+                .compare(VectorOperators.GT, target).toLong();
+        }
+        long above = 0;
+        for (int base = 0; base < fanout; base += LL)
+        {
+            above |= LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE)
+                .compare(VectorOperators.GT, target).toLong() << base;
+        }
+        return above;
+    }
+
+    /**
+     * One internal fixed-point level: the compares of {@link #childrenAbove} and a count of trailing zeros choose the
+     * child (no lane is extracted at a data-dependent index), and the prefix before it is one scalar load from the
+     * line just loaded, kept or dropped by a mask rather than a branch (C2 compiled a select to a branch on the
+     * first child, mispredicted one step in eight; docs/DECISIONS.md). On a quiet tree the children before the
      * chosen one hold prefixes {@code <=} the target; a racing writer can raise the one read again, so the remainder
      * is clamped at 0.
      */
-    private static void fixedPointLevelOneVector(
+    private static void fixedPointLevel(
         final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final long[] targets,
         final int n, final int[] outLeaf)
     {
@@ -565,8 +613,8 @@ public final class VectorKernels implements Kernels
             final int first = outLeaf[i] << shift;
             final long group = levelOffset + ((long)first << 3);
             final long target = targets[i];
-            final LongVector prefix = LongVector.fromMemorySegment(L, tree, group, LE);
-            final int chosen = prefix.compare(VectorOperators.GT, target).firstTrue();
+            // 64 when no bit is set: at least the fan-out, the overflow rule.
+            final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, target));
             if (chosen < fanout)
             {
                 final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
@@ -585,90 +633,57 @@ public final class VectorKernels implements Kernels
     }
 
     /**
-     * One internal fixed-point level when a node's children span several vectors or part of one: the chosen child
-     * is the count of existing children whose prefix is {@code <=} the target (the same child as the first whose
-     * prefix exceeds it, the prefixes rising), counted vector by vector with no branch on which vector holds it.
+     * Which leaves of a group have a running sum (of the group's masses up to and including theirs) above the
+     * target: bit {@code c} for leaf {@code c}. The sums are in-register prefix sums, carried from vector to
+     * vector; leaves after a group narrower than a vector are not loaded (they add 0). Masses are {@code >= 0}, so the
+     * sums rise and the lowest bit set is the leaf that holds the target.
      */
-    private static void fixedPointLevelCounted(
-        final MemorySegment tree, final long levelOffset, final int fanout, final int shift, final long[] targets,
-        final int n, final int[] outLeaf)
+    private static long leavesAbove(final MemorySegment tree, final long group, final int fanout, final long target)
     {
-        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
-        for (int i = 0; i < n; i++)
+        if (fanout == LL)
         {
-            final int first = outLeaf[i] << shift;
-            final long group = levelOffset + ((long)first << 3);
-            final long target = targets[i];
-            int chosen = 0;
-            int existing = 0;
-            for (int base = 0; base < fanout; base += LL)
-            {
-                final LongVector prefix = LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE, live);
-                final VectorMask<Long> present = prefix.compare(VectorOperators.NE, MISSING).and(live);
-                chosen += prefix.compare(VectorOperators.LE, target).and(present).trueCount();
-                existing += present.trueCount();
-            }
-            if (chosen < existing)
-            {
-                final long before = 0 == chosen ? 0L : tree.get(LE_LONG, group + ((long)(chosen - 1) << 3));
-                // A reader racing the writer may see prefixes that do not rise: never carry a negative target.
-                targets[i] = Math.max(target - before, 0L);
-                outLeaf[i] = first + chosen;
-            }
-            else
-            {
-                fixedPointOverflow(tree, group, first, fanout, targets, outLeaf, i);
-            }
+            return inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE))
+                .compare(VectorOperators.GT, target).toLong();
         }
+        if (fanout == 2 * LL)
+        {
+            final LongVector low = inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE));
+            final LongVector high = inclusiveScan(LongVector.fromMemorySegment(L, tree, group + ((long)LL << 3), LE))
+                .add(low.lane(LL - 1));
+            return low.compare(VectorOperators.GT, target).toLong()
+                | high.compare(VectorOperators.GT, target).toLong() << LL;
+        }
+        if (fanout < LL)
+        {
+            return inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE, L.indexInRange(0, fanout)))
+                .compare(VectorOperators.GT, target).toLong();
+        }
+        long above = 0;
+        long carried = 0;
+        for (int base = 0; base < fanout; base += LL)
+        {
+            final LongVector running =
+                inclusiveScan(LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE)).add(carried);
+            above |= running.compare(VectorOperators.GT, target).toLong() << base;
+            carried = running.lane(LL - 1);
+        }
+        return above;
     }
 
     /**
-     * The leaf level of a fixed-point descent: the running sum of a group's masses in registers, and the first leaf
-     * whose running sum exceeds the target (one compare and a first-true when a group fills one vector); otherwise
-     * the count of leaves whose running sum is {@code <=} the target (masses are {@code >= 0}, so the sums rise and
-     * the count is that leaf), vector by vector with the total so far carried as a scalar.
+     * The leaf level of a fixed-point descent: the first leaf of the group whose running sum exceeds the target
+     * ({@link #leavesAbove}); none does only for a target at or beyond the group's total, and then the overflow rule
+     * takes the last leaf with positive mass.
      */
     private static void fixedPointLeaves(
         final MemorySegment tree, final long leafOffset, final int fanout, final int shift, final long[] targets,
         final int n, final int[] outLeaf, final long[] outMass)
     {
-        if (fanout == LL)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                final int first = outLeaf[i] << shift;
-                final long group = leafOffset + ((long)first << 3);
-                final LongVector running = inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE));
-                int chosen = running.compare(VectorOperators.GT, targets[i]).firstTrue();
-                if (chosen >= fanout)
-                {
-                    chosen = ScalarKernels.lastPositiveLeaf(tree, group, fanout);
-                }
-                outLeaf[i] = first + chosen;
-                outMass[i] = tree.get(LE_LONG, group + ((long)chosen << 3));
-            }
-            return;
-        }
-        final boolean narrow = fanout < LL;
-        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
         for (int i = 0; i < n; i++)
         {
             final int first = outLeaf[i] << shift;
             final long group = leafOffset + ((long)first << 3);
-            final long target = targets[i];
-            int chosen = 0;
-            long carried = 0;
-            for (int base = 0; base < fanout; base += LL)
-            {
-                final LongVector mass = narrow ?
-                    LongVector.fromMemorySegment(L, tree, group, LE, live) :
-                    LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE);
-                final LongVector running = inclusiveScan(mass).add(carried);
-                chosen += narrow ?
-                    running.compare(VectorOperators.LE, target).and(live).trueCount() :
-                    running.compare(VectorOperators.LE, target).trueCount();
-                carried = running.lane(LL - 1);
-            }
+            int chosen = Long.numberOfTrailingZeros(leavesAbove(tree, group, fanout, targets[i]));
             if (chosen >= fanout)
             {
                 chosen = ScalarKernels.lastPositiveLeaf(tree, group, fanout);
@@ -745,7 +760,8 @@ public final class VectorKernels implements Kernels
             final long delta = deltas[k];
             final int from = node & lastChild;
             final int end = existing - first;
-            for (int base = 0; base < fanout; base += LL)
+            // Vectors before the node's own hold no lane to change.
+            for (int base = from & -LL; base < fanout; base += LL)
             {
                 // The node's lane and its later existing siblings get the delta; a whole-vector load and store
                 // (the group fills whole vectors) writes every other lane back unchanged, which only this writer

@@ -3,6 +3,7 @@ package dev.rewind.kernels;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -66,6 +67,20 @@ class FixedPointTreeTest
     }
 
     /** The cases whose tree has an internal level below the root (the levels {@code addToPrefixes} updates). */
+    /** Fan-outs 8, 16 and 32 (one, two and four vectors of longs at 512 bits) with trees of depth 3 to 6. */
+    static Stream<Arguments> mergingFanoutsAndSizes()
+    {
+        final List<Arguments> arguments = new ArrayList<>();
+        for (final int fanout : new int[] {8, 16, 32})
+        {
+            for (final int size : new int[] {4_099, 70_001, 300_000})
+            {
+                arguments.add(Arguments.of(fanout, size));
+            }
+        }
+        return arguments.stream();
+    }
+
     static Stream<Arguments> fanoutsAndSizesWithInternalLevels()
     {
         return fanoutsAndSizes().filter(a -> levelSlots((int)a.get()[1], (int)a.get()[0]).length > 2);
@@ -449,20 +464,21 @@ class FixedPointTreeTest
     /**
      * Sorted targets (as stratified sampling draws them) take the vector kernel's merge through the top levels: it
      * must choose exactly as the level-by-level descent and the linear scan do, also with whole subtrees of zero
-     * mass (empty groups at the merged level), targets repeated, and targets at or beyond the total at the end.
+     * mass (empty groups at the merged level), targets repeated, and targets at or beyond the total at the end. The
+     * merge runs for groups of one vector of longs or more (fan-out 8 and above on a 512-bit machine).
      */
     @ParameterizedTest
-    @ValueSource(ints = {4_099, 70_001, 300_000})
-    void shouldMergeSortedTargetsIntoTheTopLevelsExactlyAsTheyDescend(final int size)
+    @MethodSource("mergingFanoutsAndSizes")
+    void shouldMergeSortedTargetsIntoTheTopLevelsExactlyAsTheyDescend(final int fanout, final int size)
     {
         for (final int n : new int[] {32, 256, 1024})
         {
-            final SplittableRandom random = new SplittableRandom(31L * size + n);
+            final SplittableRandom random = new SplittableRandom(31L * size + n + fanout);
             final long[] masses = randomMasses(random, size);
             // A stretch of zero mass wide enough to empty whole groups of the upper levels.
             final int start = random.nextInt(size / 2);
             Arrays.fill(masses, start, start + size / 5, 0L);
-            try (FixedTree tree = new FixedTree(masses, 8))
+            try (FixedTree tree = new FixedTree(masses, fanout))
             {
                 final long[] targets = new long[n];
                 final double stratum = (double)tree.total / (n - 3);
@@ -667,18 +683,18 @@ class FixedPointTreeTest
      * targets, as stratified sampling draws them, so that the vector kernel merges them into the top levels instead
      * of stepping through them: the group totals it walks are the largest prefix of each group, and a target's
      * child is the first prefix that exceeds what is left of it, whatever the prefixes look like. The merge runs when
-     * a group of children fills one vector of longs (fan-out 8 on a 512-bit machine), there are at least 32 targets,
-     * they ascend, the tree has an internal level below level 1 (depth 3 or more), and level 1 has at most one node
-     * per 8 targets: here depth 5 (4,099 leaves) or 6 (70,001), level 1 with 2 or 3 nodes, so every n below merges,
-     * into level 2, 3 or 4. That the merge did run is checked first on each tree (see
+     * a group of children fills one vector of longs or more (fan-out 8 or 16 on a 512-bit machine), there are at
+     * least 32 targets, they ascend, the tree has an internal level below level 1 (depth 3 or more), and level 1 has
+     * at most one node per 8 targets: here depth 5 (4,099 leaves) or 6 (70,001) at fan-out 8, 4 or 5 at fan-out 16,
+     * level 1 with 2 or 3 nodes, so every n below merges, into level 2, 3 or 4. That the merge did run is checked first on each tree (see
      * {@link #assertSortedTargetsSkipLevelOne}).
      */
     @ParameterizedTest
-    @ValueSource(ints = {4_099, 70_001})
-    void shouldNeverStepOntoPaddingWhenSortedTargetsMergeThroughPrefixesSeenHalfRewritten(final int capacity)
+    @CsvSource({"8, 4099", "8, 70001", "16, 4099", "16, 70001"})
+    void shouldNeverStepOntoPaddingWhenSortedTargetsMergeThroughPrefixesSeenHalfRewritten(
+        final int fanout, final int capacity)
     {
-        final int fanout = 8;
-        final SplittableRandom random = new SplittableRandom(23L * capacity);
+        final SplittableRandom random = new SplittableRandom(23L * capacity + fanout);
         final long[] masses = randomMasses(random, capacity);
         try (FixedTree tree = new FixedTree(masses, fanout))
         {
@@ -688,7 +704,7 @@ class FixedPointTreeTest
             final byte[] pristine = tree.snapshot();
             for (final int n : new int[] {32, 256, 1024})
             {
-                if (LongVector.SPECIES_PREFERRED.length() == fanout)
+                if (LongVector.SPECIES_PREFERRED.length() <= fanout)
                 {
                     assertSortedTargetsSkipLevelOne(tree, masses, sortedStratifiedTargets(random, n, tree.total));
                 }
