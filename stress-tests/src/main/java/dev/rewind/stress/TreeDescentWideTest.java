@@ -107,9 +107,12 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  *       25[57]25, 1, 1, [01]           0    0.00%  Interesting  (not observed)
  * </pre>
  * Before the clamp, a first run saw Boundary at {@code 48, 0} 4,479 times and never at {@code 49, 100}. With
- * {@code -XX:MaxVectorSize=32} added (4 long lanes: no one-vector groups, no merge) all 42 runs passed too, Boundary
- * gave {@code 49, 100} (1,863 times) and Top {@code 6400, 61, 100} twice; with {@code -Drewind.kernels=scalar} all
- * passed with Boundary only at {@code 47, 100} and {@code 50, 100}.
+ * {@code -Drewind.kernels=scalar} all passed with Boundary only at {@code 47, 100} and {@code 50, 100}. With
+ * {@code -XX:MaxVectorSize=32} added (4 long lanes) each group of 8 is two vectors, read by two loads and compared
+ * one after the other (the path fan-out 16 takes at 512 bits), and the merge runs on them: all 42 runs passed, after
+ * the paths were made one for every fan-out (2026-11-30), with Boundary at {@code 49, 100} 1,731 times and Sorted at
+ * {@code 25600, 1, 1, 0} 23,649 times. (Before that change, 4 lanes took a general counting loop and no merge; that
+ * run also passed.)
  */
 public final class TreeDescentWideTest
 {

@@ -30,7 +30,9 @@ import java.util.concurrent.TimeUnit;
  * descending a tree of {@code leaves} integer masses ({@link Kernels#descendFixedPoint}), and 256 deltas carried into
  * the deepest prefix level ({@link Kernels#addToPrefixes}), the work of one level of a priority update. The tree is
  * laid out as the engine lays it out: leaves as masses, each internal level as running sums within groups, padding
- * marked. Each call takes the next of {@link #ROUNDS} pre-drawn batches, so a large tree is visited along fresh paths.
+ * marked. Each call takes the next of {@code batches} pre-drawn batches: 1024 (the default) visits a large tree along
+ * fresh paths, so its deep levels come from memory as in the engine; 1 repeats one batch, whose few thousand lines
+ * then stay in cache, which leaves the arithmetic alone (the difference is what memory costs).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -43,13 +45,16 @@ public class FixedPointTreeBenchmark
     private static final ValueLayout.OfLong LE_LONG =
         ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int BATCH = 256;
-    private static final int ROUNDS = 1024;
 
     @Param({"8"})
     public int fanout;
 
     @Param({"4099", "1048576"})
     public int leaves;
+
+    /** Pre-drawn batches the calls cycle through, a power of two. */
+    @Param({"1024"})
+    public int batches;
 
     private final Kernels vector = new VectorKernels();
     private final Kernels scalar = ScalarKernels.INSTANCE;
@@ -131,7 +136,11 @@ public class FixedPointTreeBenchmark
             }
         }
         final long total = masses[0][0];
-        targets = new long[ROUNDS][BATCH];
+        if (Integer.bitCount(batches) != 1)
+        {
+            throw new IllegalArgumentException("batches must be a power of two: batches=" + batches);
+        }
+        targets = new long[batches][BATCH];
         for (final long[] batch : targets)
         {
             for (int i = 0; i < BATCH; i++)
@@ -141,7 +150,7 @@ public class FixedPointTreeBenchmark
         }
         deepest = Math.max(1, depth - 1);
         deepestNodes = existing[deepest];
-        updateNodes = new int[ROUNDS][BATCH];
+        updateNodes = new int[batches][BATCH];
         for (final int[] batch : updateNodes)
         {
             for (int i = 0; i < BATCH; i++)
@@ -177,7 +186,7 @@ public class FixedPointTreeBenchmark
     @Benchmark
     public int[] vectorDescendFixedPoint()
     {
-        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
+        System.arraycopy(targets[round++ & (batches - 1)], 0, scratch, 0, BATCH);
         vector.descendFixedPoint(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
         return outLeaf;
     }
@@ -185,7 +194,7 @@ public class FixedPointTreeBenchmark
     @Benchmark
     public int[] scalarDescendFixedPoint()
     {
-        System.arraycopy(targets[round++ & (ROUNDS - 1)], 0, scratch, 0, BATCH);
+        System.arraycopy(targets[round++ & (batches - 1)], 0, scratch, 0, BATCH);
         scalar.descendFixedPoint(tree, levelOffsets, fanout, scratch, BATCH, outLeaf, outMass);
         return outLeaf;
     }
@@ -195,7 +204,7 @@ public class FixedPointTreeBenchmark
     public long vectorAddToPrefixes()
     {
         final int r = round++;
-        vector.addToPrefixes(tree, levelOffsets[deepest], fanout, deepestNodes, updateNodes[r & (ROUNDS - 1)],
+        vector.addToPrefixes(tree, levelOffsets[deepest], fanout, deepestNodes, updateNodes[r & (batches - 1)],
             0 == (r & 1) ? plusOne : minusOne, BATCH);
         return r;
     }
@@ -204,7 +213,7 @@ public class FixedPointTreeBenchmark
     public long scalarAddToPrefixes()
     {
         final int r = round++;
-        scalar.addToPrefixes(tree, levelOffsets[deepest], fanout, deepestNodes, updateNodes[r & (ROUNDS - 1)],
+        scalar.addToPrefixes(tree, levelOffsets[deepest], fanout, deepestNodes, updateNodes[r & (batches - 1)],
             0 == (r & 1) ? plusOne : minusOne, BATCH);
         return r;
     }
