@@ -45,9 +45,15 @@ public final class VectorKernels implements Kernels
     private static final VectorShuffle<Long> LONG_SHIFT_1 = VectorShuffle.fromOp(L, i -> i >= 1 ? i - 1 : i);
     private static final VectorShuffle<Long> LONG_SHIFT_2 = VectorShuffle.fromOp(L, i -> i >= 2 ? i - 2 : i);
     private static final VectorShuffle<Long> LONG_SHIFT_4 = VectorShuffle.fromOp(L, i -> i >= 4 ? i - 4 : i);
+    private static final VectorShuffle<Long> LONG_SHIFT_8 = VectorShuffle.fromOp(L, i -> i >= 8 ? i - 8 : i);
+    private static final VectorShuffle<Long> LONG_SHIFT_16 = VectorShuffle.fromOp(L, i -> i >= 16 ? i - 16 : i);
     private static final VectorMask<Long> LONG_FROM_1 = L.indexInRange(-1, LL - 1);
     private static final VectorMask<Long> LONG_FROM_2 = L.indexInRange(-2, LL - 2);
     private static final VectorMask<Long> LONG_FROM_4 = L.indexInRange(-4, LL - 4);
+    private static final VectorMask<Long> LONG_FROM_8 = L.indexInRange(-8, LL - 8);
+    private static final VectorMask<Long> LONG_FROM_16 = L.indexInRange(-16, LL - 16);
+    /** Every lane of a vector of longs: the merge's groups fill whole vectors. */
+    private static final VectorMask<Long> ALL_LANES = L.maskAll(true);
 
     private final String description = "vector (DoubleVector " + DL + " lanes, FloatVector " + FL + " lanes, " +
         F.vectorBitSize() + "-bit)";
@@ -485,7 +491,7 @@ public final class VectorKernels implements Kernels
             {
                 final long remainder = targets[i] - base;
                 // Some prefix exceeds the remainder (the largest did), unless a racing writer lowered it since.
-                final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, remainder));
+                final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, ALL_LANES, remainder));
                 if (chosen < fanout)
                 {
                     final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
@@ -561,13 +567,14 @@ public final class VectorKernels implements Kernels
 
     /**
      * Which children of a group of an internal level have a prefix above the target: bit {@code c} for child
-     * {@code c}, one compare per vector of the group. The padding mark never exceeds a target, and the children
-     * after a group narrower than a vector are not loaded (they read as 0, below no target). The prefixes rise on a
-     * quiet tree, so the lowest bit set is the child that holds the target, and none is set when the target is at
-     * or beyond the group's total. One and two vectors are written out: C2 kept a loop over the vectors as a loop,
-     * about a tenth slower at two.
+     * {@code c}, one compare per vector of the group. The padding mark never exceeds a target, and the lanes after a
+     * group narrower than a vector are not loaded ({@code live}, the group's lanes, masks them: they read as 0, below
+     * no target). The prefixes rise on a quiet tree, so the lowest bit set is the child that holds the target, and
+     * none is set when the target is at or beyond the group's total. One and two vectors are written out: C2 kept a
+     * loop over the vectors as a loop, about a tenth slower at two (a throwaway timing).
      */
-    private static long childrenAbove(final MemorySegment tree, final long group, final int fanout, final long target)
+    private static long childrenAbove(
+        final MemorySegment tree, final long group, final int fanout, final VectorMask<Long> live, final long target)
     {
         if (fanout == LL)
         {
@@ -583,8 +590,7 @@ public final class VectorKernels implements Kernels
         }
         if (fanout < LL)
         {
-            return LongVector.fromMemorySegment(L, tree, group, LE, L.indexInRange(0, fanout))
-                .compare(VectorOperators.GT, target).toLong();
+            return LongVector.fromMemorySegment(L, tree, group, LE, live).compare(VectorOperators.GT, target).toLong();
         }
         long above = 0;
         for (int base = 0; base < fanout; base += LL)
@@ -608,13 +614,14 @@ public final class VectorKernels implements Kernels
         final int n, final int[] outLeaf)
     {
         final int lastChild = fanout - 1;
+        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
         for (int i = 0; i < n; i++)
         {
             final int first = outLeaf[i] << shift;
             final long group = levelOffset + ((long)first << 3);
             final long target = targets[i];
             // 64 when no bit is set: at least the fan-out, the overflow rule.
-            final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, target));
+            final int chosen = Long.numberOfTrailingZeros(childrenAbove(tree, group, fanout, live, target));
             if (chosen < fanout)
             {
                 final long previous = tree.get(LE_LONG, group + ((long)((chosen - 1) & lastChild) << 3));
@@ -635,10 +642,11 @@ public final class VectorKernels implements Kernels
     /**
      * Which leaves of a group have a running sum (of the group's masses up to and including theirs) above the
      * target: bit {@code c} for leaf {@code c}. The sums are in-register prefix sums, carried from vector to
-     * vector; leaves after a group narrower than a vector are not loaded (they add 0). Masses are {@code >= 0}, so the
+     * vector; the lanes after a group narrower than a vector are not loaded ({@code live} masks them: they add 0). Masses are {@code >= 0}, so the
      * sums rise and the lowest bit set is the leaf that holds the target.
      */
-    private static long leavesAbove(final MemorySegment tree, final long group, final int fanout, final long target)
+    private static long leavesAbove(
+        final MemorySegment tree, final long group, final int fanout, final VectorMask<Long> live, final long target)
     {
         if (fanout == LL)
         {
@@ -655,7 +663,7 @@ public final class VectorKernels implements Kernels
         }
         if (fanout < LL)
         {
-            return inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE, L.indexInRange(0, fanout)))
+            return inclusiveScan(LongVector.fromMemorySegment(L, tree, group, LE, live))
                 .compare(VectorOperators.GT, target).toLong();
         }
         long above = 0;
@@ -679,11 +687,12 @@ public final class VectorKernels implements Kernels
         final MemorySegment tree, final long leafOffset, final int fanout, final int shift, final long[] targets,
         final int n, final int[] outLeaf, final long[] outMass)
     {
+        final VectorMask<Long> live = L.indexInRange(0, Math.min(fanout, LL));
         for (int i = 0; i < n; i++)
         {
             final int first = outLeaf[i] << shift;
             final long group = leafOffset + ((long)first << 3);
-            int chosen = Long.numberOfTrailingZeros(leavesAbove(tree, group, fanout, targets[i]));
+            int chosen = Long.numberOfTrailingZeros(leavesAbove(tree, group, fanout, live, targets[i]));
             if (chosen >= fanout)
             {
                 chosen = ScalarKernels.lastPositiveLeaf(tree, group, fanout);
@@ -707,6 +716,15 @@ public final class VectorKernels implements Kernels
         if (LL > 4)
         {
             s = s.add(s.rearrange(LONG_SHIFT_4), LONG_FROM_4);
+        }
+        // Wider vectors than this machine's (Arm SVE allows up to 32 long lanes); LL is a constant, so C2 drops these.
+        if (LL > 8)
+        {
+            s = s.add(s.rearrange(LONG_SHIFT_8), LONG_FROM_8);
+        }
+        if (LL > 16)
+        {
+            s = s.add(s.rearrange(LONG_SHIFT_16), LONG_FROM_16);
         }
         return s;
     }

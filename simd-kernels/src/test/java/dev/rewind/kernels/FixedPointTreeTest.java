@@ -66,12 +66,15 @@ class FixedPointTreeTest
         return arguments.stream();
     }
 
-    /** The cases whose tree has an internal level below the root (the levels {@code addToPrefixes} updates). */
-    /** Fan-outs 8, 16 and 32 (one, two and four vectors of longs at 512 bits) with trees of depth 3 to 6. */
+    /**
+     * Fan-outs 4 to 64 with trees of 4,099 to 300,000 leaves: at 512 bits fan-out 8, 16 and 32 are one, two and four
+     * vectors of longs; the narrower runs of this class in the build (256 and 128 bits) make fan-out 4 one vector or
+     * two.
+     */
     static Stream<Arguments> mergingFanoutsAndSizes()
     {
         final List<Arguments> arguments = new ArrayList<>();
-        for (final int fanout : new int[] {8, 16, 32})
+        for (final int fanout : new int[] {4, 8, 16, 32, 64})
         {
             for (final int size : new int[] {4_099, 70_001, 300_000})
             {
@@ -81,6 +84,7 @@ class FixedPointTreeTest
         return arguments.stream();
     }
 
+    /** The cases whose tree has an internal level below the root (the levels {@code addToPrefixes} updates). */
     static Stream<Arguments> fanoutsAndSizesWithInternalLevels()
     {
         return fanoutsAndSizes().filter(a -> levelSlots((int)a.get()[1], (int)a.get()[0]).length > 2);
@@ -465,7 +469,9 @@ class FixedPointTreeTest
      * Sorted targets (as stratified sampling draws them) take the vector kernel's merge through the top levels: it
      * must choose exactly as the level-by-level descent and the linear scan do, also with whole subtrees of zero
      * mass (empty groups at the merged level), targets repeated, and targets at or beyond the total at the end. The
-     * merge runs for groups of one vector of longs or more (fan-out 8 and above on a 512-bit machine).
+     * merge runs for groups of one vector of longs or more (fan-out 8 and above on a 512-bit machine), at least 32
+     * targets, depth 3 or more and at most one node of level 1 per 8 targets; wherever that holds, that it did run is
+     * checked too ({@link #assertSortedTargetsSkipLevelOne}).
      */
     @ParameterizedTest
     @MethodSource("mergingFanoutsAndSizes")
@@ -491,6 +497,10 @@ class FixedPointTreeTest
                 targets[n - 2] = tree.total;
                 targets[n - 1] = Long.MAX_VALUE;
                 Arrays.sort(targets, 0, n - 3);
+                if (LongVector.SPECIES_PREFERRED.length() <= fanout && tree.depth > 2 && tree.existing[1] * 8L <= n)
+                {
+                    assertSortedTargetsSkipLevelOne(tree, masses, targets);
+                }
                 final Descent scalar = descend(SCALAR, tree, targets);
                 final Descent vector = descend(VECTOR, tree, targets);
                 for (int i = 0; i < n; i++)
