@@ -770,6 +770,32 @@ public final class VectorKernels implements Kernels
             }
             return;
         }
+        if (fanout == 2 * LL)
+        {
+            // Two vectors per group, both added to with a mask each (the low one's empty when the node is in the
+            // high half): no branch on which half holds the node, which would mispredict half the time.
+            final int fullGroups = existing & ~lastChild;
+            for (int k = 0; k < count; k++)
+            {
+                final int node = nodes[k];
+                final int first = node & ~lastChild;
+                final int from = node & lastChild;
+                final long low = levelOffset + ((long)first << 3);
+                final long high = low + ((long)LL << 3);
+                final long delta = deltas[k];
+                VectorMask<Long> lowLanes = iota.compare(VectorOperators.GE, from);
+                VectorMask<Long> highLanes = iota.compare(VectorOperators.GE, from - LL);
+                if (first >= fullGroups)
+                {
+                    lowLanes = lowLanes.and(iota.compare(VectorOperators.LT, existing - first));
+                    highLanes = highLanes.and(iota.compare(VectorOperators.LT, existing - first - LL));
+                }
+                LongVector.fromMemorySegment(L, tree, low, LE).add(delta, lowLanes).intoMemorySegment(tree, low, LE);
+                LongVector.fromMemorySegment(L, tree, high, LE).add(delta, highLanes)
+                    .intoMemorySegment(tree, high, LE);
+            }
+            return;
+        }
         for (int k = 0; k < count; k++)
         {
             final int node = nodes[k];
