@@ -642,8 +642,8 @@ public final class VectorKernels implements Kernels
     /**
      * Which leaves of a group have a running sum (of the group's masses up to and including theirs) above the
      * target: bit {@code c} for leaf {@code c}. The sums are in-register prefix sums, carried from vector to
-     * vector; the lanes after a group narrower than a vector are not loaded ({@code live} masks them: they add 0). Masses are {@code >= 0}, so the
-     * sums rise and the lowest bit set is the leaf that holds the target.
+     * vector; the lanes after a group narrower than a vector are not loaded ({@code live} masks them: they add 0).
+     * Masses are {@code >= 0}, so the sums rise and the lowest bit set is the leaf that holds the target.
      */
     private static long leavesAbove(
         final MemorySegment tree, final long group, final int fanout, final VectorMask<Long> live, final long target)

@@ -696,8 +696,8 @@ class FixedPointTreeTest
      * a group of children fills one vector of longs or more (fan-out 8 or 16 on a 512-bit machine), there are at
      * least 32 targets, they ascend, the tree has an internal level below level 1 (depth 3 or more), and level 1 has
      * at most one node per 8 targets: here depth 5 (4,099 leaves) or 6 (70,001) at fan-out 8, 4 or 5 at fan-out 16,
-     * level 1 with 2 or 3 nodes, so every n below merges, into level 2, 3 or 4. That the merge did run is checked first on each tree (see
-     * {@link #assertSortedTargetsSkipLevelOne}).
+     * level 1 with 2 or 3 nodes, so every n below merges, into level 2, 3 or 4. That the merge did run is checked
+     * first on each tree (see {@link #assertSortedTargetsSkipLevelOne}).
      */
     @ParameterizedTest
     @CsvSource({"8, 4099", "8, 70001", "16, 4099", "16, 70001"})
