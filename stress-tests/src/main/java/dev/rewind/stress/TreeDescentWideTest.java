@@ -111,8 +111,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * {@code -XX:MaxVectorSize=32} added (4 long lanes) each group of 8 is two vectors, read by two loads and compared
  * one after the other (the path fan-out 16 takes at 512 bits), and the merge runs on them: all 42 runs passed, after
  * the paths were made one for every fan-out (2026-11-30), with Boundary at {@code 49, 100} 1,731 times and Sorted at
- * {@code 25600, 1, 1, 0} 23,649 times. (Before that change, 4 lanes took a general counting loop and no merge; that
- * run also passed.)
+ * {@code 25600, 1, 1, 0} 23,649 times, and again once the writer's adds to a two-vector group were written out
+ * (1,835 and 27,529 times). (Before that change, 4 lanes took a general counting loop and no merge; that run also
+ * passed.) {@code ./mvnw verify} runs these tests at both widths in sanity mode.
  */
 public final class TreeDescentWideTest
 {
