@@ -68,7 +68,7 @@ class FixedPointTreeTest
 
     /**
      * Fan-outs 4 to 64 with trees of 4,099 to 300,000 leaves: at 512 bits fan-out 8, 16 and 32 are one, two and four
-     * vectors of longs; the narrower runs of this class in the build (256 and 128 bits) make fan-out 4 one vector or
+     * vectors of longs; the narrower runs of the tests in the build (256 and 128 bits) make fan-out 4 one vector or
      * two.
      */
     static Stream<Arguments> mergingFanoutsAndSizes()
