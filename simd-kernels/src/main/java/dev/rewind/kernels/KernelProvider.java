@@ -14,8 +14,10 @@ import java.util.Locale;
  * any class that links the vector API is touched, so such a JVM never sees {@link NoClassDefFoundError}.</li>
  * <li>Without a C2 compiler (interpreter only, or tiered compilation stopped below level 4) the vector API runs its
  * slow Java fallback: scalar twins (WARNING).</li>
- * <li>When the preferred float species has fewer than {@value #MIN_FLOAT_LANES} lanes the vector kernels cannot beat
- * the scalar ones: scalar twins (WARNING).</li>
+ * <li>When the preferred float species has fewer than {@value #MIN_FLOAT_LANES} lanes (on x86-64 fewer than
+ * {@value #MIN_FLOAT_LANES_X86}: 128-bit vectors there left several kernels, the tree search and min/max among them,
+ * to the vector API's Java fallback, which allocates) the vector kernels cannot beat the scalar ones: scalar twins
+ * (WARNING).</li>
  * <li>Otherwise the vector kernels; {@code -Drewind.kernels=vector} skips checks 3 and 4 (but not 2).</li>
  * </ol>
  * Messages go to the {@link System.Logger} named {@code dev.rewind.kernels}.
@@ -30,6 +32,9 @@ final class KernelProvider
 
     /** Fewest float lanes for which the vector kernels are chosen automatically. */
     static final int MIN_FLOAT_LANES = 4;
+
+    /** Fewest float lanes for which the vector kernels are chosen automatically on x86-64 (256-bit vectors, AVX2). */
+    static final int MIN_FLOAT_LANES_X86 = 8;
 
     static final String VECTOR_MODULE = "jdk.incubator.vector";
 
@@ -68,15 +73,28 @@ final class KernelProvider
                 return scalar(System.Logger.Level.WARNING, noCompiler);
             }
             final int floatLanes = VectorKernels.preferredFloatLanes();
-            if (floatLanes < MIN_FLOAT_LANES)
+            final int fewest = x86() ? MIN_FLOAT_LANES_X86 : MIN_FLOAT_LANES;
+            if (floatLanes < fewest)
             {
                 return scalar(System.Logger.Level.WARNING, "the preferred vector species has " + floatLanes +
-                    " float lanes (fewer than " + MIN_FLOAT_LANES + "): no speed-up over scalar code");
+                    " float lanes (fewer than " + fewest + " on " + System.getProperty("os.arch") +
+                    "): no speed-up over scalar code");
             }
         }
         final Kernels vector = new VectorKernels();
         LOGGER.log(System.Logger.Level.DEBUG, "Rewind kernels: " + vector.description());
         return vector;
+    }
+
+    /**
+     * Whether this JVM runs on x86-64.
+     *
+     * @return true for {@code os.arch} {@code amd64} or {@code x86_64}.
+     */
+    static boolean x86()
+    {
+        final String arch = System.getProperty("os.arch", "");
+        return "amd64".equals(arch) || "x86_64".equals(arch);
     }
 
     private static Kernels scalar(final System.Logger.Level level, final String reason)

@@ -55,8 +55,17 @@ public final class VectorKernels implements Kernels
     /** Every lane of a vector of longs: the merge's groups fill whole vectors. */
     private static final VectorMask<Long> ALL_LANES = L.maskAll(true);
 
+    /**
+     * Whether {@code DoubleVector} pow and the max of longs compile to vector code. On x86-64, JDK 25 compiles both at
+     * 512 bits (AVX-512) only: at 256 bits ({@code -XX:UseAVX=2}, AVX2's width) POW ran the vector API's Java
+     * fallback, slower than {@link Math#pow} and allocating about 40 bytes per element, and so did a max of longs
+     * (AVX2 has no such instruction) (docs/DECISIONS.md). Where it is false the kernels that raise to a power run
+     * their scalar twin's loop, and the tree merge takes a group's largest prefix with scalar loads.
+     */
+    private static final boolean WIDE_OPS = D.vectorBitSize() >= 512 || !KernelProvider.x86();
+
     private final String description = "vector (DoubleVector " + DL + " lanes, FloatVector " + FL + " lanes, " +
-        F.vectorBitSize() + "-bit)";
+        F.vectorBitSize() + "-bit" + (WIDE_OPS ? "" : ", scalar pow") + ")";
 
     /**
      * Creates the vector kernels. Callers normally use {@link Kernels#best()}.
@@ -98,7 +107,7 @@ public final class VectorKernels implements Kernels
     {
         ScalarKernels.checkTransform(d, dOff, out, outOff, n, alpha);
         Checks.nonNegative("eps", eps);
-        final int bound = D.loopBound(n);
+        final int bound = WIDE_OPS ? D.loopBound(n) : 0;
         int i = 0;
         for (; i < bound; i += DL)
         {
@@ -118,7 +127,7 @@ public final class VectorKernels implements Kernels
     {
         ScalarKernels.checkTransform(d, dOff, out, outOff, n, alpha);
         Checks.positive("kappa", kappa);
-        final int bound = D.loopBound(n);
+        final int bound = WIDE_OPS ? D.loopBound(n) : 0;
         int i = 0;
         for (; i < bound; i += DL)
         {
@@ -137,7 +146,7 @@ public final class VectorKernels implements Kernels
     {
         ScalarKernels.checkImportance(mass, out, n, refMass, beta);
         final double negBeta = -beta;
-        final int bound = D.loopBound(n);
+        final int bound = WIDE_OPS ? D.loopBound(n) : 0;
         int i = 0;
         for (; i < bound; i += DL)
         {
@@ -544,15 +553,27 @@ public final class VectorKernels implements Kernels
         return count;
     }
 
-    /** The largest prefix of a group that fills whole vectors: its total, or less under a racing writer. */
+    /**
+     * The largest prefix of a group: its total, or less under a racing writer. A vector max where it compiles to
+     * instructions ({@link #WIDE_OPS}); scalar loads otherwise, where the vector API's fallback allocated on every call.
+     */
     private static long largestPrefix(final MemorySegment tree, final long group, final int fanout)
     {
-        LongVector largest = LongVector.fromMemorySegment(L, tree, group, LE);
-        for (int base = LL; base < fanout; base += LL)
+        if (WIDE_OPS && fanout >= LL)
         {
-            largest = largest.max(LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE));
+            LongVector largest = LongVector.fromMemorySegment(L, tree, group, LE);
+            for (int base = LL; base < fanout; base += LL)
+            {
+                largest = largest.max(LongVector.fromMemorySegment(L, tree, group + ((long)base << 3), LE));
+            }
+            return largest.reduceLanes(VectorOperators.MAX);
         }
-        return largest.reduceLanes(VectorOperators.MAX);
+        long largest = Long.MIN_VALUE;
+        for (int c = 0; c < fanout; c++)
+        {
+            largest = Math.max(largest, tree.get(LE_LONG, group + ((long)c << 3)));
+        }
+        return largest;
     }
 
     private static boolean ascending(final long[] targets, final int n)

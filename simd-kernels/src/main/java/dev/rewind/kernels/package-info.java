@@ -4,7 +4,8 @@
  *
  * <h2>Use</h2>
  * {@link dev.rewind.kernels.Kernels#best()} returns {@link dev.rewind.kernels.VectorKernels} when the JVM runs with
- * {@code --add-modules=jdk.incubator.vector}, a C2 compiler and at least 4 float lanes, and otherwise
+ * {@code --add-modules=jdk.incubator.vector}, a C2 compiler and at least 4 float lanes (8 on x86-64, where
+ * narrower vectors ran some kernels in the vector API's allocating fallback), and otherwise
  * {@link dev.rewind.kernels.ScalarKernels} (logged once, with the reason, to the {@link java.lang.System.Logger}
  * {@code dev.rewind.kernels}). {@code -Drewind.kernels=scalar} forces the twins; {@code -Drewind.kernels=vector}
  * skips the usefulness checks. Both implementations are stateless and thread-safe; the state a kernel needs lives in

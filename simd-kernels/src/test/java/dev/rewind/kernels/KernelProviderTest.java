@@ -99,6 +99,36 @@ class KernelProviderTest
         assertEquals(1, occurrences(result.stderr(), "TieredStopAtLevel"), result.stderr());
     }
 
+    /**
+     * 128-bit vectors (4 floats): enough elsewhere, but on x86-64 several kernels ran the vector API's allocating
+     * Java fallback at that width, so the provider takes the scalar twins there.
+     */
+    @Test
+    void shouldFallBackOnX86WhenVectorsAre128Bits() throws Exception
+    {
+        final Result result = runProbe("--add-modules=jdk.incubator.vector", "-XX:MaxVectorSize=16");
+        assertEquals(0, result.exitCode(), result.stderr());
+        if (KernelProvider.x86())
+        {
+            assertTrue(result.stdout().contains("kernels=ScalarKernels"), result.stdout());
+            assertEquals(1, occurrences(result.stderr(), "float lanes (fewer than 8"), result.stderr());
+        }
+        else
+        {
+            assertTrue(result.stdout().contains("kernels=VectorKernels"), result.stdout());
+        }
+    }
+
+    /** 256-bit vectors (AVX2's width): the vector kernels, with the scalar pow on x86-64. */
+    @Test
+    void shouldChooseTheVectorKernelsAt256Bits() throws Exception
+    {
+        final Result result = runProbe("--add-modules=jdk.incubator.vector", "-XX:MaxVectorSize=32");
+        assertEquals(0, result.exitCode(), result.stderr());
+        assertTrue(result.stdout().contains("kernels=VectorKernels same=true sqrt9=3.0"), result.stdout());
+        assertEquals(KernelProvider.x86(), result.stdout().contains("256-bit, scalar pow"), result.stdout());
+    }
+
     @Test
     void shouldFallBackWhenTheSpeciesIsTooNarrow() throws Exception
     {

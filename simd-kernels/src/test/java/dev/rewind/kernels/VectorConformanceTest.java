@@ -28,8 +28,12 @@ class VectorConformanceTest
     void shouldRunTheVectorKernelsUnderSurefire()
     {
         // Surefire passes --add-modules=jdk.incubator.vector: the conformance tests must not silently compare the
-        // scalar kernels with themselves.
-        assertTrue(Kernels.best() instanceof VectorKernels, Kernels.best().description());
+        // scalar kernels with themselves, and the provider must choose the vector kernels wherever they pay.
+        assertTrue(ModuleLayer.boot().findModule(KernelProvider.VECTOR_MODULE).isPresent(), "no vector module");
+        assertTrue(VECTOR instanceof VectorKernels, VECTOR.description());
+        final int fewest = KernelProvider.x86() ? KernelProvider.MIN_FLOAT_LANES_X86 : KernelProvider.MIN_FLOAT_LANES;
+        assertEquals(VectorKernels.preferredFloatLanes() >= fewest, Kernels.best() instanceof VectorKernels,
+            Kernels.best().description());
     }
 
     /**
