@@ -555,7 +555,8 @@ public final class VectorKernels implements Kernels
 
     /**
      * The largest prefix of a group: its total, or less under a racing writer. A vector max where it compiles to
-     * instructions ({@link #WIDE_OPS}); scalar loads otherwise, where the vector API's fallback allocated on every call.
+     * instructions ({@link #WIDE_OPS}); scalar loads otherwise, where the vector API's fallback allocated on every
+     * call.
      */
     private static long largestPrefix(final MemorySegment tree, final long group, final int fanout)
     {
