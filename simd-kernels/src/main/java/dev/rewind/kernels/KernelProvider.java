@@ -73,7 +73,7 @@ final class KernelProvider
                 return scalar(System.Logger.Level.WARNING, noCompiler);
             }
             final int floatLanes = VectorKernels.preferredFloatLanes();
-            final int fewest = x86() ? MIN_FLOAT_LANES_X86 : MIN_FLOAT_LANES;
+            final int fewest = fewestFloatLanes();
             if (floatLanes < fewest)
             {
                 return scalar(System.Logger.Level.WARNING, "the preferred vector species has " + floatLanes +
@@ -84,6 +84,16 @@ final class KernelProvider
         final Kernels vector = new VectorKernels();
         LOGGER.log(System.Logger.Level.DEBUG, "Rewind kernels: " + vector.description());
         return vector;
+    }
+
+    /**
+     * The fewest float lanes for which the vector kernels are chosen automatically on this machine.
+     *
+     * @return {@link #MIN_FLOAT_LANES_X86} on x86-64, else {@link #MIN_FLOAT_LANES}.
+     */
+    static int fewestFloatLanes()
+    {
+        return x86() ? MIN_FLOAT_LANES_X86 : MIN_FLOAT_LANES;
     }
 
     /**

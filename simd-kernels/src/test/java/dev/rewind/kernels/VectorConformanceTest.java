@@ -31,8 +31,8 @@ class VectorConformanceTest
         // scalar kernels with themselves, and the provider must choose the vector kernels wherever they pay.
         assertTrue(ModuleLayer.boot().findModule(KernelProvider.VECTOR_MODULE).isPresent(), "no vector module");
         assertTrue(VECTOR instanceof VectorKernels, VECTOR.description());
-        final int fewest = KernelProvider.x86() ? KernelProvider.MIN_FLOAT_LANES_X86 : KernelProvider.MIN_FLOAT_LANES;
-        assertEquals(VectorKernels.preferredFloatLanes() >= fewest, Kernels.best() instanceof VectorKernels,
+        assertEquals(VectorKernels.preferredFloatLanes() >= KernelProvider.fewestFloatLanes(),
+            Kernels.best() instanceof VectorKernels,
             Kernels.best().description());
     }
 

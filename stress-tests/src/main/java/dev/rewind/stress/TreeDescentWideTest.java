@@ -112,8 +112,9 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * one after the other (the path fan-out 16 takes at 512 bits), and the merge runs on them: all 42 runs passed, after
  * the paths were made one for every fan-out (2026-11-30), with Boundary at {@code 49, 100} 1,731 times and Sorted at
  * {@code 25600, 1, 1, 0} 23,649 times, and again once the writer's adds to a two-vector group were written out
- * (1,835 and 27,529 times). (Before that change, 4 lanes took a general counting loop and no merge; that run also
- * passed.) {@code ./mvnw verify} runs these tests at both widths in sanity mode.
+ * (1,835 and 27,529 times), and with the merge's scalar largest prefix below 512 bits (2,252 and 44,721 times).
+ * (Before the paths were made one, 4 lanes took a general counting loop and no merge; that run also passed.)
+ * {@code ./mvnw verify} runs these tests at both widths in sanity mode.
  */
 public final class TreeDescentWideTest
 {
