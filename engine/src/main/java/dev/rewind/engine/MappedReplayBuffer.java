@@ -6,6 +6,7 @@ import dev.rewind.engine.internal.RecordDescriptor;
 import dev.rewind.engine.internal.RecordRing;
 import dev.rewind.engine.internal.ReplayFile;
 import dev.rewind.kernels.Kernels;
+import dev.rewind.kernels.ScalarKernels;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -510,12 +511,12 @@ final class MappedReplayBuffer implements ReplayBuffer
     }
 
     /**
-     * The mass of one priority, as the transform kernels compute it.
+     * The mass of one priority: the transform kernels' formula, from their scalar twin.
      */
     private double mass(final double priority)
     {
         return ReplayBufferBuilder.MODE_LAP == priorityMode ?
-            Math.pow(Math.max(priority, eps), alpha) : Math.pow(priority + eps, alpha);
+            ScalarKernels.lapMass(priority, alpha, eps) : ScalarKernels.perMass(priority, alpha, eps);
     }
 
     @Override

@@ -72,8 +72,21 @@ public final class ScalarKernels implements Kernels
     {
         for (int i = from; i < to; i++)
         {
-            out[outOff + i] = Math.pow(Math.abs(d[dOff + i]) + eps, alpha);
+            out[outOff + i] = perMass(d[dOff + i], alpha, eps);
         }
+    }
+
+    /**
+     * The proportional PER mass of one TD error, the formula of {@link #perPriority}: {@code (|d| + eps)^alpha}.
+     *
+     * @param d     the TD error (its magnitude is used).
+     * @param alpha the priority exponent.
+     * @param eps   the offset that keeps a zero error sampleable.
+     * @return the mass.
+     */
+    public static double perMass(final double d, final double alpha, final double eps)
+    {
+        return Math.pow(Math.abs(d) + eps, alpha);
     }
 
     @Override
@@ -92,8 +105,21 @@ public final class ScalarKernels implements Kernels
     {
         for (int i = from; i < to; i++)
         {
-            out[outOff + i] = Math.pow(Math.max(Math.abs(d[dOff + i]), kappa), alpha);
+            out[outOff + i] = lapMass(d[dOff + i], alpha, kappa);
         }
+    }
+
+    /**
+     * The LAP mass of one TD error, the formula of {@link #lapPriority}: {@code max(|d|, kappa)^alpha}.
+     *
+     * @param d     the TD error (its magnitude is used).
+     * @param alpha the priority exponent.
+     * @param kappa the floor of the magnitude.
+     * @return the mass.
+     */
+    public static double lapMass(final double d, final double alpha, final double kappa)
+    {
+        return Math.pow(Math.max(Math.abs(d), kappa), alpha);
     }
 
     @Override

@@ -603,18 +603,20 @@ public final class PriorityTrees
             if (ascending && (long)usedNodes[l] < SPARSE_LEVEL_RATIO * count)
             {
                 // Compacted without a branch: in the upper levels whether a node repeats is irregular, and a branch
-                // on it mispredicts often.
+                // on it mispredicts often. The running sum of a node's deltas stays in a register and is stored at
+                // every entry (a repeat overwrites its node's slot), so no iteration waits on the last one's store.
+                // The write position never passes the read position, so each delta is read before it is overwritten.
                 int w = -1;
                 int last = -1;
+                long running = 0;
                 for (int i = 0; i < count; i++)
                 {
                     final int node = nodes[i] >>> shift;
-                    final long delta = deltas[i];
                     final long same = node == last ? -1L : 0L;
+                    running = (running & same) + deltas[i];
                     w += 1 + (int)same;
-                    final long carried = deltas[w] & same;
                     nodes[w] = node;
-                    deltas[w] = carried + delta;
+                    deltas[w] = running;
                     last = node;
                 }
                 count = w + 1;
