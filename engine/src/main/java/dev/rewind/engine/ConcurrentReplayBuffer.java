@@ -313,7 +313,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
 
     private int applyUpdates(final int[] slots, final long[] generations, final double[] priorities, final int count)
     {
-        final int applied = buffer.updatePriorities(slots, generations, priorities, count);
+        // Checked on the caller's thread before it was queued (or just now, on the writer's own call).
+        final int applied = buffer.applyPriorityUpdates(slots, generations, priorities, count);
         priorityUpdates.setRelease(priorityUpdates.get() + applied);
         staleUpdatesDropped.setRelease(staleUpdatesDropped.get() + (count - applied));
         return applied;
@@ -930,6 +931,8 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
         buffer.checkPriorityUpdate(indices, generations, priorities, count);
+        // Against the published size: it only grows, so the writer applies the update to a stored record.
+        MappedReplayBuffer.checkStored(indices, count, (int)Math.min(acquirePublished(), capacity));
         if (onWriterThread())
         {
             acquireWriterTokenOpen();

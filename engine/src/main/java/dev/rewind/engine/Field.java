@@ -14,6 +14,8 @@ public final class Field
     private final int elementCount;
     private final int index;
     private final int offset;
+    /** Built once: schema checks on the hot path compare it. */
+    private final String descriptor;
 
     Field(final String name, final DType dtype, final int[] shape, final int index, final int offset)
     {
@@ -28,6 +30,16 @@ public final class Field
         this.elementCount = count;
         this.index = index;
         this.offset = offset;
+        final StringBuilder sb = new StringBuilder(name).append(':').append(dtype.label()).append('[');
+        for (int i = 0; i < shape.length; i++)
+        {
+            if (i > 0)
+            {
+                sb.append(',');
+            }
+            sb.append(shape[i]);
+        }
+        this.descriptor = sb.append(']').toString();
     }
 
     /**
@@ -107,16 +119,7 @@ public final class Field
      */
     public String descriptor()
     {
-        final StringBuilder sb = new StringBuilder(name).append(':').append(dtype.label()).append('[');
-        for (int i = 0; i < shape.length; i++)
-        {
-            if (i > 0)
-            {
-                sb.append(',');
-            }
-            sb.append(shape[i]);
-        }
-        return sb.append(']').toString();
+        return descriptor;
     }
 
     void checkType(final DType expected)

@@ -76,34 +76,43 @@ final class MappedReplayBuffer implements ReplayBuffer
         final ReplayFile.Layout layout = new ReplayFile.Layout(
             schema.descriptor(), recordLength, capacity, fanout, priorityMode, alpha, eps);
         this.file = inMemory ? ReplayFile.inMemory(layout) : ReplayFile.openOrCreate(path, null == path, layout);
-        this.segment = file.segment();
-        this.recordsOffset = file.recordsOffset();
-        this.records = new RecordRing(segment, recordsOffset, recordLength, capacity);
-        this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout, kernels);
-        if (file.created())
+        try
         {
-            if (null != trees)
+            this.segment = file.segment();
+            this.recordsOffset = file.recordsOffset();
+            this.records = new RecordRing(segment, recordsOffset, recordLength, capacity);
+            this.trees = 0 == fanout ? null : new PriorityTrees(segment, file.treesOffset(), capacity, fanout, kernels);
+            if (file.created())
             {
-                trees.clear();
+                if (null != trees)
+                {
+                    trees.clear();
+                }
+                this.writeSequence = 0;
+                this.maxMass = 1.0;
+                // A zero-filled commit word reads as generation 0: mark slot 0 busy until its first record is written,
+                // so a file reopened before any insert is not taken to hold record 0.
+                LONG_HANDLE.setRelease(segment, recordsOffset + RecordDescriptor.COMMIT_OFFSET, RecordDescriptor.BUSY);
             }
-            this.writeSequence = 0;
-            this.maxMass = 1.0;
-            // A zero-filled commit word reads as generation 0: mark slot 0 busy until its first record is written,
-            // so a file reopened before any insert is not taken to hold record 0.
-            LONG_HANDLE.setRelease(segment, recordsOffset + RecordDescriptor.COMMIT_OFFSET, RecordDescriptor.BUSY);
+            else
+            {
+                this.writeSequence = segment.get(RecordDescriptor.LONG, FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET);
+                this.maxMass = segment.get(DOUBLE, FileHeaderDescriptor.MAX_MASS_OFFSET);
+                if (null != trees)
+                {
+                    trees.open();
+                }
+                recover();
+            }
+            this.nextSlot = (int)(writeSequence % capacity);
+            this.publishedSequence = writeSequence;
         }
-        else
+        catch (final RuntimeException | Error ex)
         {
-            this.writeSequence = segment.get(RecordDescriptor.LONG, FileHeaderDescriptor.WRITE_SEQUENCE_OFFSET);
-            this.maxMass = segment.get(DOUBLE, FileHeaderDescriptor.MAX_MASS_OFFSET);
-            if (null != trees)
-            {
-                trees.open();
-            }
-            recover();
+            // A file refused after mapping (a corrupt tree, a header beyond repair) is unmapped, not leaked.
+            file.close();
+            throw ex;
         }
-        this.nextSlot = (int)(writeSequence % capacity);
-        this.publishedSequence = writeSequence;
     }
 
     /**
@@ -218,22 +227,33 @@ final class MappedReplayBuffer implements ReplayBuffer
      */
     long append(final MemorySegment rows, final long rowsOffset, final int count)
     {
+        // Recovery adopts the unpublished rows from the published write sequence on, while each slot still holds the
+        // next of them: a row overwritten before it was published ends the adoption there. So at most a ring's worth
+        // may wait at any moment (a crash can come between any two rows): when the ring is all unpublished rows, they
+        // are published before the next row overwrites the first of them.
         final long first = writeSequence;
         int slot = nextSlot;
         int done = 0;
         while (done < count)
         {
-            final int run = Math.min(count - done, capacity - slot);
-            records.write(slot, first + done, rows, rowsOffset + (long)done * recordLength, run);
+            long waiting = writeSequence - publishedSequence;
+            if (waiting == capacity)
+            {
+                publish();
+                waiting = 0;
+            }
+            final int run = (int)Math.min(Math.min(count - done, capacity - slot), capacity - waiting);
+            records.write(slot, writeSequence, rows, rowsOffset + (long)done * recordLength, run);
             done += run;
+            // Advanced run by run: a publish in between covers the rows written so far.
+            writeSequence += run;
             slot += run;
             if (slot == capacity)
             {
                 slot = 0;
             }
+            nextSlot = slot;
         }
-        nextSlot = slot;
-        writeSequence = first + count;
         return first;
     }
 
@@ -309,15 +329,16 @@ final class MappedReplayBuffer implements ReplayBuffer
     @Override
     public SampleBatch sample(final SampleBatch batch, final double beta, final RandomGenerator rng)
     {
+        // Checked for a uniform buffer too, which ignores it: a bad beta is a caller's bug either way.
+        if (!(beta >= 0.0 && beta <= 1.0))
+        {
+            throw new IllegalArgumentException("beta must be in [0, 1]: beta=" + beta);
+        }
         if (null == trees)
         {
             return sampleUniform(batch, rng);
         }
         final int n = checkSample(batch);
-        if (!(beta >= 0.0 && beta <= 1.0))
-        {
-            throw new IllegalArgumentException("beta must be in [0, 1]: beta=" + beta);
-        }
         final long published = writeSequence;
         final int[] indices = batch.indices;
         final double[] masses = batch.masses;
@@ -425,6 +446,39 @@ final class MappedReplayBuffer implements ReplayBuffer
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
         checkPriorityUpdate(indices, generations, priorities, count);
+        // Every row appended so far counts as stored.
+        publish();
+        checkStored(indices, count, (int)Math.min(writeSequence, capacity));
+        return applyPriorityUpdates(indices, generations, priorities, count);
+    }
+
+    /**
+     * Checks that every index names a stored record: below the size, which only grows, so an index that passes
+     * stays valid until the update is applied (the concurrent front end checks on a learner's thread).
+     *
+     * @throws IndexOutOfBoundsException on an index at or beyond {@code size}.
+     */
+    static void checkStored(final int[] indices, final int count, final int size)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (indices[i] >= size)
+            {
+                throw new IndexOutOfBoundsException("indices[" + i + "]=" + indices[i] + " size=" + size +
+                    ": no record stored there yet");
+            }
+        }
+    }
+
+    /**
+     * Writer only: applies a checked priority update ({@link #checkPriorityUpdate}, {@link #checkStored}); entries
+     * whose slot has since been overwritten are dropped.
+     *
+     * @return the number of entries applied.
+     */
+    int applyPriorityUpdates(
+        final int[] indices, final long[] generations, final double[] priorities, final int count)
+    {
         // Rows added since the last publish get their new-record mass first, or it would overwrite this update.
         publish();
         if (massScratch.length < count)
@@ -528,7 +582,16 @@ final class MappedReplayBuffer implements ReplayBuffer
         {
             throw new IndexOutOfBoundsException("index=" + index + " size=" + size);
         }
-        return null == trees ? 1.0 / size : trees.leaf(index) / trees.total();
+        if (null == trees)
+        {
+            return 1.0 / size;
+        }
+        final double total = trees.total();
+        if (!(total > 0.0))
+        {
+            throw new IllegalStateException("no record has a positive priority mass: total=" + total);
+        }
+        return trees.leaf(index) / total;
     }
 
     @Override
@@ -586,6 +649,19 @@ final class MappedReplayBuffer implements ReplayBuffer
         if (!closed)
         {
             publish();
+            closed = true;
+            file.close();
+        }
+    }
+
+    /**
+     * For recovery tests in this package: unmaps without publishing, leaving the file as a process killed at this
+     * point would (every store to the mapping is in the page cache, so it reaches the file).
+     */
+    void closeAsIfKilled()
+    {
+        if (!closed)
+        {
             closed = true;
             file.close();
         }

@@ -221,8 +221,12 @@ public interface ReplayBuffer extends AutoCloseable
     void flush();
 
     /**
-     * Unmaps the file, deleting it if it was temporary. Idempotent; every other call afterwards throws
-     * {@link IllegalStateException}.
+     * Unmaps the file, deleting it if it was temporary. Idempotent. Afterwards every call that reads or changes the
+     * buffer's contents throws {@link IllegalStateException}; {@link #schema()}, {@link #capacity()},
+     * {@link #isPrioritized()}, {@link #newTransitions(int)} and {@link #newBatch(int)}, which touch no contents,
+     * still answer. A batch drawn before the close must not be read afterwards: depending on the buffer it
+     * throws {@link IllegalStateException} (a file-backed buffer's batch views unmapped memory) or still shows the
+     * old rows.
      */
     @Override
     void close();

@@ -17,9 +17,14 @@ public final class ReplayBufferBuilder
     public static final double ALPHA_DEFAULT = 0.6;
     /** Default offset added to priorities so that no transition has zero probability. */
     public static final double EPS_DEFAULT = 1e-4;
+    /**
+     * The largest capacity: slots are numbered by {@code int}, and the priority trees pad their leaves to a multiple of
+     * the widest fan-out (64), which must still be an {@code int}.
+     */
+    public static final int MAX_CAPACITY = Integer.MAX_VALUE / 64 * 64;
     /** System property overriding the default priority-tree fan-out. */
     public static final String TREE_FANOUT_PROP_NAME = "rewind.tree.fanout";
-    /** Default priority-tree fan-out: eight doubles fill one 64-byte cache line (see docs/PERFORMANCE.md). */
+    /** Default priority-tree fan-out: eight {@code long} children fill one 64-byte line (docs/PERFORMANCE.md). */
     public static final int TREE_FANOUT_DEFAULT = 8;
 
     /** System property overriding the default ingest ring length of a concurrent buffer. */
@@ -73,7 +78,7 @@ public final class ReplayBufferBuilder
     }
 
     /**
-     * Most transitions held (required): any positive count, not only powers of two.
+     * Most transitions held (required): any count from 1 to {@link #MAX_CAPACITY}, not only powers of two.
      *
      * @param capacity the capacity.
      * @return this.
@@ -354,9 +359,9 @@ public final class ReplayBufferBuilder
         {
             throw new IllegalArgumentException("schema is required");
         }
-        if (capacity < 1)
+        if (capacity < 1 || capacity > MAX_CAPACITY)
         {
-            throw new IllegalArgumentException("capacity must be positive: capacity=" + capacity);
+            throw new IllegalArgumentException("capacity must be in [1, " + MAX_CAPACITY + "]: capacity=" + capacity);
         }
         if (!Double.isFinite(alpha) || alpha < 0.0)
         {

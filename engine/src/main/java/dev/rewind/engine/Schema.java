@@ -27,6 +27,8 @@ public final class Schema
     private final List<Field> fields;
     private final Map<String, Field> byName;
     private final int recordLength;
+    /** Built once: {@link #equals} runs on the hot path when a caller's schema is an equal copy. */
+    private final String descriptor;
 
     private Schema(final List<Field> fields, final int recordLength)
     {
@@ -37,6 +39,16 @@ public final class Schema
             byName.put(field.name(), field);
         }
         this.recordLength = recordLength;
+        final StringBuilder sb = new StringBuilder();
+        for (final Field field : fields)
+        {
+            if (!sb.isEmpty())
+            {
+                sb.append(';');
+            }
+            sb.append(field.descriptor());
+        }
+        this.descriptor = sb.toString();
     }
 
     /**
@@ -152,16 +164,7 @@ public final class Schema
      */
     public String descriptor()
     {
-        final StringBuilder sb = new StringBuilder();
-        for (final Field field : fields)
-        {
-            if (!sb.isEmpty())
-            {
-                sb.append(';');
-            }
-            sb.append(field.descriptor());
-        }
-        return sb.toString();
+        return descriptor;
     }
 
     /**

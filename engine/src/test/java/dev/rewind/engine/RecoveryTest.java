@@ -2,6 +2,8 @@ package dev.rewind.engine;
 
 import dev.rewind.engine.internal.RecordDescriptor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.MemorySegment;
@@ -10,6 +12,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Recovery of a file whose writer died mid-append, reproduced exactly: records committed but not yet published,
@@ -33,8 +36,8 @@ class RecoveryTest
     void shouldAdoptCommittedRecordsAndTurnBusyOnesIntoHoles()
     {
         final Path file = dir.resolve("crash.replay");
-        try (ReplayBuffer buffer = open(file))
         {
+            final ReplayBuffer buffer = open(file);
             final MappedReplayBuffer mapped = (MappedReplayBuffer)buffer;
             final Transitions t = buffer.newTransitions(20);
             for (int i = 0; i < 20; i++)
@@ -60,6 +63,7 @@ class RecoveryTest
                     RecordDescriptor.BUSY);
             }
             assertEquals(23, mapped.writeSequence());
+            mapped.closeAsIfKilled();
         }
         try (ReplayBuffer reopened = open(file))
         {
@@ -96,15 +100,15 @@ class RecoveryTest
     void shouldRecoverThroughTheConcurrentFrontEnd()
     {
         final Path file = dir.resolve("concurrent.replay");
-        try (ReplayBuffer buffer = open(file))
         {
-            final MappedReplayBuffer mapped = (MappedReplayBuffer)buffer;
-            final Transitions t = buffer.newTransitions(5);
+            final MappedReplayBuffer mapped = (MappedReplayBuffer)open(file);
+            final Transitions t = mapped.newTransitions(5);
             for (int i = 0; i < 5; i++)
             {
                 ConcurrentReplayTest.stage(t, i);
             }
             mapped.append(t.rows, 0, 5);
+            mapped.closeAsIfKilled();
         }
         try (ConcurrentReplay replay = ReplayBuffer.builder().schema(ConcurrentReplayTest.SCHEMA).capacity(CAPACITY)
             .prioritized().mapped(file).buildConcurrent())
@@ -116,5 +120,90 @@ class RecoveryTest
                 ConcurrentReplayTest.assertIntact(batch, row);
             }
         }
+    }
+
+    /**
+     * Single adds wait to be published in groups of {@link MappedReplayBuffer#ADD_PUBLISH_BATCH}; each returned, so a
+     * crash after them must lose none, also when more of them wait than the ring holds (a ring smaller than a group),
+     * when one bulk add is larger than the ring, and when the ring was already full.
+     */
+    @ParameterizedTest(name = "capacity {0}")
+    @ValueSource(ints = {1, 10, 16, 100})
+    void shouldLoseNoReturnedAddWhenTheProcessDiesBeforeAPublish(final int capacity)
+    {
+        final int[][] runs = {
+            {5},                            // fewer rows than a publish group, and than most rings
+            {25},                           // one bulk add of more rows than small rings hold
+            {3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},  // single adds past small rings
+        };
+        for (int r = 0; r < runs.length; r++)
+        {
+            for (final boolean fullFirst : new boolean[]{false, true})
+            {
+                final Path file = dir.resolve("killed-" + capacity + "-" + r + "-" + fullFirst + ".replay");
+                long written = 0;
+                final MappedReplayBuffer buffer = (MappedReplayBuffer)ReplayBuffer.builder()
+                    .schema(ConcurrentReplayTest.SCHEMA).capacity(capacity).prioritized().mapped(file).build();
+                if (fullFirst)
+                {
+                    written = addRows(buffer, written, capacity);
+                    buffer.flush();
+                }
+                for (final int rows : runs[r])
+                {
+                    written = addRows(buffer, written, rows);
+                }
+                buffer.closeAsIfKilled();
+
+                try (ReplayBuffer reopened = ReplayBuffer.builder().schema(ConcurrentReplayTest.SCHEMA)
+                    .capacity(capacity).prioritized().mapped(file).build())
+                {
+                    final String what = "capacity " + capacity + " run " + r + " full first " + fullFirst;
+                    assertEquals(written, reopened.writeSequence(), what);
+                    final int size = (int)Math.min(written, capacity);
+                    assertEquals(size, reopened.size(), what);
+                    final int[] all = new int[size];
+                    for (int i = 0; i < size; i++)
+                    {
+                        all[i] = i;
+                    }
+                    final SampleBatch batch = reopened.fetch(reopened.newBatch(size), all, size);
+                    final boolean[] seen = new boolean[size];
+                    for (int row = 0; row < size; row++)
+                    {
+                        // Each slot holds the row its generation names, and the generations are the newest ones.
+                        ConcurrentReplayTest.assertIntact(batch, row);
+                        final long generation = batch.generation(row);
+                        assertTrue(generation >= written - size && generation < written, what + " row " + row);
+                        seen[(int)(generation - (written - size))] = true;
+                        assertTrue(reopened.probability(row) > 0.0, what + " slot " + row + " has mass");
+                    }
+                    for (int i = 0; i < size; i++)
+                    {
+                        assertTrue(seen[i], what + ": generation " + (written - size + i) + " lost");
+                    }
+                    final SplittableRandom rng = new SplittableRandom(capacity);
+                    for (int k = 0; k < 20; k++)
+                    {
+                        final SampleBatch drawn = reopened.sampleUniform(reopened.newBatch(size), rng);
+                        for (int row = 0; row < size; row++)
+                        {
+                            ConcurrentReplayTest.assertIntact(drawn, row);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static long addRows(final ReplayBuffer buffer, final long from, final int rows)
+    {
+        final Transitions t = buffer.newTransitions(rows);
+        for (int i = 0; i < rows; i++)
+        {
+            ConcurrentReplayTest.stage(t, from + i);
+        }
+        buffer.add(t);
+        return from + rows;
     }
 }

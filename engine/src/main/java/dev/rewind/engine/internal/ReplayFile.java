@@ -101,9 +101,20 @@ public final class ReplayFile implements AutoCloseable
             throw new IllegalArgumentException("schema descriptor too long for the file header: " +
                 schemaBytes.length + " bytes, at most " + SCHEMA_MAX_LENGTH);
         }
+        Path created = null;
         try
         {
-            final Path file = null == path ? Files.createTempFile("rewind-", ".replay") : path;
+            final Path file;
+            if (null == path)
+            {
+                file = Files.createTempFile("rewind-", ".replay");
+                created = file;
+            }
+            else
+            {
+                file = path;
+                created = Files.exists(file) ? null : file;
+            }
             final boolean exists = Files.exists(file) && Files.size(file) > 0;
             final long length = fileLength(layout);
             final Arena arena = Arena.ofShared();
@@ -135,7 +146,33 @@ public final class ReplayFile implements AutoCloseable
         }
         catch (final IOException ex)
         {
+            deleteQuietly(created, ex);
             throw new UncheckedIOException("cannot map replay file " + path + ": " + ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            deleteQuietly(created, ex);
+            throw ex;
+        }
+    }
+
+    /**
+     * Removes a file this open created before it failed (a temporary file, or a path that did not exist), so that
+     * a refused open leaves nothing behind; a file that was there before is never touched.
+     */
+    private static void deleteQuietly(final Path created, final Exception cause)
+    {
+        if (null == created)
+        {
+            return;
+        }
+        try
+        {
+            Files.deleteIfExists(created);
+        }
+        catch (final IOException ex)
+        {
+            cause.addSuppressed(ex);
         }
     }
 
