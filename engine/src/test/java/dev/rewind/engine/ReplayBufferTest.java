@@ -358,6 +358,16 @@ class ReplayBufferTest
         assertArrayEquals(before, probabilities(buffer));
         assertEquals(8, buffer.writeSequence());
 
+        // A slot inside the capacity that holds no record yet: named, not counted as a stale update.
+        final ReplayBuffer partial = track(ReplayBuffer.builder().schema(DQN).capacity(8).prioritized().build());
+        addRange(partial, 0, 5);
+        final double[] partialBefore = probabilities(partial);
+        final IndexOutOfBoundsException empty = assertThrows(IndexOutOfBoundsException.class,
+            () -> partial.updatePriorities(new int[]{1, 6}, new long[]{1, 6}, new double[]{9.0, 1.0}, 2));
+        assertTrue(empty.getMessage().contains("indices[1]=6 size=5"), empty.getMessage());
+        assertArrayEquals(partialBefore, probabilities(partial));
+        assertEquals(0, partial.statistics().staleUpdatesDropped());
+
         // A finite priority whose mass overflows (alpha above 1): named, nothing applied.
         final ReplayBuffer steep = track(ReplayBuffer.builder().schema(DQN).capacity(8).prioritized(2.0, 1e-4).build());
         addRange(steep, 0, 8);
@@ -476,6 +486,19 @@ class ReplayBufferTest
         final IllegalStateException none = assertThrows(IllegalStateException.class,
             () -> massless.sample(massless.newBatch(2), 0.4, rng));
         assertTrue(none.getMessage().contains("no record has a positive priority mass: total=0"), none.getMessage());
+        final IllegalStateException noProbability = assertThrows(IllegalStateException.class,
+            () -> massless.probability(0));
+        assertTrue(noProbability.getMessage().contains("total=0.0"), noProbability.getMessage());
+        // A uniform buffer ignores beta but still refuses one outside [0, 1].
+        final IllegalArgumentException uniformBeta = assertThrows(IllegalArgumentException.class,
+            () -> uniform.sample(uniform.newBatch(2), Double.NaN, rng));
+        assertTrue(uniformBeta.getMessage().contains("beta=NaN"), uniformBeta.getMessage());
+        final IndexOutOfBoundsException fetched = assertThrows(IndexOutOfBoundsException.class,
+            () -> uniform.fetch(uniform.newBatch(1), new int[]{3}, 1));
+        assertTrue(fetched.getMessage().contains("index=3 size=3"), fetched.getMessage());
+        final IndexOutOfBoundsException probability = assertThrows(IndexOutOfBoundsException.class,
+            () -> uniform.probability(-1));
+        assertTrue(probability.getMessage().contains("index=-1"), probability.getMessage());
     }
 
     @Test
@@ -491,6 +514,16 @@ class ReplayBufferTest
         assertThrows(IllegalStateException.class, () -> buffer.sample(buffer.newBatch(1), 0.4, new SplittableRandom()));
         assertThrows(IllegalStateException.class,
             () -> buffer.updatePriorities(new int[]{0}, new long[]{0}, new double[]{1}, 1));
+        assertThrows(IllegalStateException.class, () -> buffer.sampleUniform(buffer.newBatch(1), new SplittableRandom()));
+        assertThrows(IllegalStateException.class, () -> buffer.fetch(buffer.newBatch(1), new int[]{0}, 1));
+        assertThrows(IllegalStateException.class, () -> buffer.probability(0));
+        assertThrows(IllegalStateException.class, () -> buffer.priority(0));
+        assertThrows(IllegalStateException.class, buffer::flush);
+        assertThrows(IllegalStateException.class, buffer::writeSequence);
+        assertThrows(IllegalStateException.class, buffer::statistics);
+        // What touches no contents still answers.
+        assertEquals(8, buffer.capacity());
+        assertEquals(DQN, buffer.schema());
     }
 
     @Test
@@ -499,6 +532,17 @@ class ReplayBufferTest
         final IllegalArgumentException capacity = assertThrows(IllegalArgumentException.class,
             () -> ReplayBuffer.builder().schema(DQN).capacity(0).build());
         assertTrue(capacity.getMessage().contains("capacity=0"), capacity.getMessage());
+        final IllegalArgumentException huge = assertThrows(IllegalArgumentException.class,
+            () -> ReplayBuffer.builder().schema(DQN).capacity(ReplayBufferBuilder.MAX_CAPACITY + 1).prioritized()
+                .build());
+        assertTrue(huge.getMessage().contains("capacity=" + (ReplayBufferBuilder.MAX_CAPACITY + 1)), huge.getMessage());
+        // The largest capacity still lays out: every tree level's node count, padded, is an int, for every fan-out.
+        for (int fanout = 2; fanout <= 64; fanout *= 2)
+        {
+            final long region = dev.rewind.engine.internal.PriorityTrees.regionLength(
+                ReplayBufferBuilder.MAX_CAPACITY, fanout);
+            assertTrue(region > 8L * ReplayBufferBuilder.MAX_CAPACITY, "fanout " + fanout + ": region=" + region);
+        }
         final IllegalArgumentException alpha = assertThrows(IllegalArgumentException.class,
             () -> ReplayBuffer.builder().schema(DQN).capacity(4).prioritized(-1, 0.1).build());
         assertTrue(alpha.getMessage().contains("alpha=-1.0"), alpha.getMessage());
@@ -587,6 +631,7 @@ class ReplayBufferTest
         {
             addRange(buffer, 0, 3);
         }
+        final byte[] before = Files.readAllBytes(path);
         final Schema other = Schema.builder().float32("obs", 8).build();
         final IllegalStateException schema = assertThrows(IllegalStateException.class,
             () -> ReplayBuffer.builder().schema(other).capacity(16).prioritized().mapped(path).build());
@@ -598,6 +643,7 @@ class ReplayBufferTest
         final IllegalStateException alpha = assertThrows(IllegalStateException.class,
             () -> ReplayBuffer.builder().schema(DQN).capacity(16).prioritized(0.7, 1e-4).mapped(path).build());
         assertTrue(alpha.getMessage().contains("alpha mismatch: file=0.6 code=0.7"), alpha.getMessage());
+        assertArrayEquals(before, Files.readAllBytes(path), "a refused reopen writes nothing");
 
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path,
             java.nio.file.StandardOpenOption.WRITE))
@@ -614,6 +660,56 @@ class ReplayBufferTest
         Files.write(path, new byte[]{1, 2, 3});
         assertThrows(IllegalStateException.class,
             () -> ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build());
+    }
+
+    @Test
+    void shouldUnmapAFileRefusedAfterMapping() throws Exception
+    {
+        final Path path = dir.resolve("corrupt.bin");
+        try (ReplayBuffer buffer = ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build())
+        {
+            addRange(buffer, 0, 3);
+        }
+        // The header passes, the trees' does not: more leaves set than the capacity.
+        final long treesOffset;
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(path,
+            java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE))
+        {
+            final java.nio.ByteBuffer word = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            channel.read(word, dev.rewind.engine.internal.FileHeaderDescriptor.TREES_OFFSET_OFFSET);
+            treesOffset = word.getLong(0);
+            word.putLong(0, 1000).rewind();
+            channel.write(word, treesOffset + dev.rewind.engine.internal.PriorityTrees.FILLED_OFFSET);
+        }
+        final IllegalStateException corrupt = assertThrows(IllegalStateException.class,
+            () -> ReplayBuffer.builder().schema(DQN).capacity(16).prioritized().mapped(path).build());
+        assertTrue(corrupt.getMessage().contains("filled=1000"), corrupt.getMessage());
+        final Path maps = Path.of("/proc/self/maps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(maps), "needs Linux's /proc/self/maps");
+        final String real = path.toRealPath().toString();
+        for (final String line : Files.readAllLines(maps))
+        {
+            assertFalse(line.endsWith(real), "still mapped: " + line);
+        }
+    }
+
+    @Test
+    void shouldWorkAtCapacityOne()
+    {
+        final ReplayBuffer buffer = track(ReplayBuffer.builder().schema(DQN).capacity(1).prioritized().build());
+        addRange(buffer, 0, 3);
+        assertEquals(1, buffer.size());
+        assertEquals(3, buffer.writeSequence());
+        final SampleBatch batch = buffer.sample(buffer.newBatch(1), 0.4, new SplittableRandom(1));
+        assertEquals(0, batch.index(0));
+        assertEquals(2, batch.generation(0));
+        assertEquals(1.0, batch.weights()[0]);
+        assertEquals(1.0, buffer.probability(0));
+        assertEquals(0, buffer.updatePriorities(new int[]{0}, new long[]{1}, new double[]{5.0}, 1), "stale");
+        assertEquals(1, buffer.updatePriorities(new int[]{0}, new long[]{2}, new double[]{5.0}, 1));
+        assertEquals(5.0, buffer.priority(0), 1e-9);
+        addRange(buffer, 3, 4);
+        assertEquals(3, buffer.fetch(buffer.newBatch(1), new int[]{0}, 1).generation(0));
     }
 
     @Test

@@ -79,7 +79,8 @@ public final class PriorityTrees
     private static final int MAX_EXPONENT = 1000;
 
     static final int EXPONENT_OFFSET = 0;
-    static final int FILLED_OFFSET = 8;
+    /** Offset, in the trees' header, of the number of leaves ever set (public for corruption tests). */
+    public static final int FILLED_OFFSET = 8;
     static final int RESCALE_TARGET_OFFSET = 16;
     static final int RESCALE_PROGRESS_OFFSET = 24;
     /** The leaf a rescale is converting, and its units before, so that a crash in between cannot convert it twice. */
