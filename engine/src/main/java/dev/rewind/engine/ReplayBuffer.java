@@ -238,7 +238,8 @@ public interface ReplayBuffer extends AutoCloseable
      * @param samples              rows sampled.
      * @param priorityUpdates      priority updates applied.
      * @param staleUpdatesDropped  priority updates dropped because their slot had been overwritten.
-     * @param backPressureEvents   times a producer found the ingest ring full.
+     * @param backPressureEvents   refused adds (ingest ring full, or held back by the rate limiter) and times a
+     *                             learner found the update ring full; 0 for a single-threaded buffer.
      */
     record Statistics(
         long inserts, long samples, long priorityUpdates, long staleUpdatesDropped, long backPressureEvents)

@@ -170,8 +170,9 @@ public final class SampleBatch
     }
 
     /**
-     * The probability with which this row's slot was drawn by one draw: {@code p_i^alpha / sum_j p_j^alpha} for a
-     * prioritized sample, {@code 1 / size} for a uniform one.
+     * The probability with which this row's slot was drawn by one draw: {@code mass_i / sum_j mass_j} for a
+     * prioritized sample, where the mass is {@code (p + eps)^alpha} (PER) or {@code max(p, kappa)^alpha} (LAP) of the
+     * raw priority {@code p}; {@code 1 / size} for a uniform one.
      *
      * @param row the row.
      * @return the probability.

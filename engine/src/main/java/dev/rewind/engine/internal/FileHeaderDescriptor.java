@@ -50,7 +50,7 @@ public final class FileHeaderDescriptor
     /** "REWINDRB" in ASCII, little-endian. */
     public static final long MAGIC = 0x4252444E49574552L;
 
-    /** Version of this layout; a file with another major version is refused. */
+    /** Version of this layout; a file of any other version is refused. */
     public static final int LAYOUT_VERSION = 4;
 
     /** Bytes between hot words written by different parties. */
@@ -66,7 +66,7 @@ public final class FileHeaderDescriptor
     public static final int CAPACITY_OFFSET;
     /** Offset of the priority trees' fan-out. */
     public static final int FANOUT_OFFSET;
-    /** Offset of the priority mode (see {@code PriorityMode}). */
+    /** Offset of the priority mode ({@code ReplayBufferBuilder.MODE_*}: uniform, PER or LAP). */
     public static final int PRIORITY_MODE_OFFSET;
     /** Offset of the priority exponent alpha. */
     public static final int ALPHA_OFFSET;

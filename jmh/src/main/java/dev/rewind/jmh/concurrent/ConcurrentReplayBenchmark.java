@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * row copied under its sequence lock on the concurrent path) then copying obs, next_obs, action and reward out of
  * the batch, with 0, 1 and 3 producer threads inserting continuously, beside the single-threaded figure (the plain
  * buffer, zero-copy, same step) in the same class; and insert throughput with 1 and 3 producers. Buffers are full (every insert overwrites) with random priorities; capacity 2^20, the DQN schema
- * (obs float32[4], action, reward, next_obs float32[4], done: 56-byte records).
+ * (obs float32[4], action, reward, next_obs float32[4], done: 64-byte records).
  *
  * <p>Writers: {@code agent} runs the writer on its own thread (so 1 producer + 1 learner + writer = 3 busy threads on
  * 2 cores); {@code embedded} makes the single producer thread the writer ({@code embeddedWriter()}, its adds append
