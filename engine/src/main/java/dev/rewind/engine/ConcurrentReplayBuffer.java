@@ -379,6 +379,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             acquireWriterTokenOpen();
             try
             {
+                drainQueued();
                 buffer.append(staged, stagedOffset, rows);
                 buffer.publish();
             }
@@ -411,7 +412,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             MemorySegment.copy(staged, stagedOffset, ingestSegment, index, length);
             ingest.commit(index);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
             ingest.abort(index);
             limiter.cancelInsert(rows);
@@ -451,6 +452,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             acquireWriterTokenOpen();
             try
             {
+                drainQueued();
                 final long first = buffer.append(transitions.rows, 0, transitions.count());
                 buffer.publish();
                 return first;
@@ -574,6 +576,12 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             throw new IllegalArgumentException("beta must be in [0, 1]: beta=" + beta);
         }
         final int n = batch.capacity();
+        if (n > capacity)
+        {
+            // Never satisfiable: a limiter would otherwise hold the learner back for ever.
+            throw new IllegalArgumentException("batch size exceeds capacity: batchSize=" + n + " capacity=" +
+                capacity);
+        }
         limiter.checkBatch(n);
         final long published = acquirePublished();
         if (!limiter.limitsSamples())
@@ -602,9 +610,19 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             scratch = new ConcurrentScratch(batch.capacity(), recordLength);
             batch.concurrent = scratch;
         }
-        final double totalMass = null == trees || uniform ?
-            drawUniform(batch, scratch, rng, published, n) :
-            drawPrioritized(batch, scratch, beta, rng, published, n);
+        final double totalMass;
+        try
+        {
+            totalMass = null == trees || uniform ?
+                drawUniform(batch, scratch, rng, published, n) :
+                drawPrioritized(batch, scratch, beta, rng, published, n);
+        }
+        catch (final RuntimeException ex)
+        {
+            // Rows never drawn are not counted: the statistics and the insert ratio see only what learners got.
+            limiter.cancelSample(n);
+            throw ex;
+        }
         batch.records = scratch.copies;
         batch.recordsOffset = 0;
         batch.recordIndex = scratch.rowNumbers;
@@ -871,8 +889,10 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         for (int i = 0; i < count; i++)
         {
             final int slot = indices[i];
-            // Whatever generation the slot holds once it is stable and published.
-            for (int attempt = 0; ; attempt++)
+            // Whatever generation the slot holds once it is stable and published; a slot that never is (a hole left
+            // by a crash that no insert has filled since) is given up on as sampling gives up.
+            long startNs = 0;
+            for (int attempt = 1; ; attempt++)
             {
                 final long generation = records.copyPublished(slot, acquirePublished(), scratch.copies,
                     (long)i * recordLength);
@@ -882,7 +902,14 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                     batch.generations[i] = generation;
                     break;
                 }
-                waitStep(attempt);
+                if (0 == attempt % REDRAW_SPIN)
+                {
+                    startNs = redrawPause(attempt, startNs, size);
+                }
+                else
+                {
+                    waitStep(attempt);
+                }
             }
             batch.weights[i] = 1.0;
         }
@@ -932,12 +959,14 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         }
         buffer.checkPriorityUpdate(indices, generations, priorities, count);
         // Against the published size: it only grows, so the writer applies the update to a stored record.
-        MappedReplayBuffer.checkStored(indices, count, (int)Math.min(acquirePublished(), capacity));
+        final int size = (int)Math.min(acquirePublished(), capacity);
+        MappedReplayBuffer.checkStored(indices, count, size);
         if (onWriterThread())
         {
             acquireWriterTokenOpen();
             try
             {
+                drainQueued();
                 return applyUpdates(indices, generations, priorities, count);
             }
             finally
@@ -956,12 +985,34 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 updates.abort(index);
                 throw new IllegalStateException("replay buffer is closed");
             }
-            final MemorySegment segment = updateSegment;
-            MemorySegment.copy(generations, done, segment, LONG, index, n);
-            MemorySegment.copy(priorities, done, segment, RecordDescriptor.DOUBLE, index + (long)n * Long.BYTES, n);
-            MemorySegment.copy(indices, done, segment, RecordDescriptor.INT,
-                index + (long)n * (Long.BYTES + Double.BYTES), n);
-            updates.commit(index);
+            try
+            {
+                final MemorySegment segment = updateSegment;
+                MemorySegment.copy(generations, done, segment, LONG, index, n);
+                final long prioritiesAt = index + (long)n * Long.BYTES;
+                final long slotsAt = prioritiesAt + (long)n * Double.BYTES;
+                MemorySegment.copy(priorities, done, segment, RecordDescriptor.DOUBLE, prioritiesAt, n);
+                MemorySegment.copy(indices, done, segment, RecordDescriptor.INT, slotsAt, n);
+                // The copy is checked again, not the caller's arrays: another thread may have changed them since
+                // the check above, and the writer must never meet a bad entry (it would stop it for good).
+                for (int j = 0; j < n; j++)
+                {
+                    final int slot = segment.get(RecordDescriptor.INT, slotsAt + (long)j * Integer.BYTES);
+                    final double p = segment.get(RecordDescriptor.DOUBLE, prioritiesAt + (long)j * Double.BYTES);
+                    if (!buffer.isValidUpdate(slot, p, size))
+                    {
+                        throw new IllegalArgumentException("entry " + (done + j) + " changed while it was queued: " +
+                            "index=" + slot + " priority=" + p + " size=" + size);
+                    }
+                }
+                updates.commit(index);
+            }
+            catch (final Throwable ex)
+            {
+                // A claim left open would block the ring for every learner.
+                updates.abort(index);
+                throw ex;
+            }
             done += n;
         }
         return count;
@@ -1123,21 +1174,30 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             bindWriter(Thread.currentThread());
             if (null == writerFailure)
             {
-                // Drain to the last claim: a producer that claimed before seeing closed commits, or aborts.
+                // Drain to the last claim: a producer that claimed before seeing closed commits, or aborts. The
+                // closer holds the token, so it backs off plainly between cycles: waitStep would, on the embedded
+                // writer's thread, wait for the token it holds.
                 for (int attempt = 0; ingest.consumerPosition() < ingest.producerPosition() ||
                     updates.consumerPosition() < updates.producerPosition(); attempt++)
                 {
                     if (0 == dutyCycle())
                     {
-                        waitStep(attempt);
+                        backOff(attempt);
                     }
                 }
             }
-            buffer.close();
         }
         finally
         {
-            releaseWriterToken();
+            try
+            {
+                // Unmapped even when the drain failed: a mapping (and a temporary file) must not outlive close.
+                buffer.close();
+            }
+            finally
+            {
+                releaseWriterToken();
+            }
         }
     }
 
@@ -1193,6 +1253,34 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 releaseWriterToken();
             }
         }
+        backOff(attempt);
+    }
+
+    /**
+     * Writer, token held, before a row or update of its own goes in directly: applies what is queued up to now, so
+     * that a thread's own earlier queued rows and updates (sent before it became the writer, or while another thread
+     * was) keep their order before its later ones. Bounded by the ring positions read on entry; a claim not yet
+     * committed there is waited for (its producer is between two stores).
+     */
+    private void drainQueued()
+    {
+        final long ingestEnd = ingest.producerPosition();
+        final long updatesEnd = updates.producerPosition();
+        for (int attempt = 0; ingest.consumerPosition() < ingestEnd || updates.consumerPosition() < updatesEnd;
+            attempt++)
+        {
+            if (0 == dutyCycle())
+            {
+                backOff(attempt);
+            }
+        }
+    }
+
+    /**
+     * Spin, then yield, then park briefly.
+     */
+    private static void backOff(final int attempt)
+    {
         if (attempt < 64)
         {
             Thread.onSpinWait();

@@ -565,6 +565,21 @@ final class MappedReplayBuffer implements ReplayBuffer
     }
 
     /**
+     * Whether one entry of a priority update passes {@link #checkPriorityUpdate} and {@link #checkStored}: a stored
+     * slot, a finite priority {@code >= 0} whose mass is finite. Reads only final fields.
+     *
+     * @param slot     the slot.
+     * @param priority the raw priority.
+     * @param size     the size the slot must be below.
+     * @return true if the writer may apply it.
+     */
+    boolean isValidUpdate(final int slot, final double priority, final int size)
+    {
+        return slot >= 0 && slot < size && priority >= 0.0 && priority < Double.POSITIVE_INFINITY &&
+            !(alpha > 1.0 && Double.isInfinite(mass(priority)));
+    }
+
+    /**
      * The mass of one priority: the transform kernels' formula, from their scalar twin.
      */
     private double mass(final double priority)
@@ -648,9 +663,15 @@ final class MappedReplayBuffer implements ReplayBuffer
     {
         if (!closed)
         {
-            publish();
             closed = true;
-            file.close();
+            try
+            {
+                publish();
+            }
+            finally
+            {
+                file.close();
+            }
         }
     }
 

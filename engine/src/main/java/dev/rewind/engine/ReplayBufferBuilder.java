@@ -320,12 +320,13 @@ public final class ReplayBufferBuilder
         final MappedReplayBuffer buffer = (MappedReplayBuffer)build();
         try
         {
-            final RateLimiter limiter = new RateLimiter(minSizeToSample, samplesPerInsert, errorBuffer);
+            final RateLimiter limiter =
+                new RateLimiter(minSizeToSample, samplesPerInsert, errorBuffer, buffer.writeSequence());
             final IdleStrategy idle = null == writerIdleStrategy ? new BackoffIdleStrategy() : writerIdleStrategy;
             return new ConcurrentReplayBuffer(
                 buffer, kernels, normalization, limiter, ingestLength, updateLength, embeddedWriter, idle);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
             buffer.close();
             throw ex;

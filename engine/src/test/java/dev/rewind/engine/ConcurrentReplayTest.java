@@ -242,11 +242,29 @@ class ConcurrentReplayTest
     void shouldCheckUpdatesOnTheLearnersThreadBeforeQueueing()
     {
         final ConcurrentReplay replay = track(builder(8).embeddedWriter().buildConcurrent());
+        // Rows queued but not yet published (no writer has worked): their slots hold no record a learner could name.
+        final Transitions t = replay.newTransitions(3);
+        stage(stage(stage(t, 0), 1), 2);
+        assertEquals(3, replay.tryAdd(t));
+        final IndexOutOfBoundsException unpublished = assertThrows(IndexOutOfBoundsException.class,
+            () -> replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{1}, 1));
+        assertTrue(unpublished.getMessage().contains("indices[0]=0 size=0"), unpublished.getMessage());
         assertThrows(IllegalArgumentException.class,
             () -> replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{Double.NaN}, 1));
         assertThrows(IndexOutOfBoundsException.class,
             () -> replay.updatePriorities(new int[]{8}, new long[]{0}, new double[]{1}, 1));
-        assertEquals(0, replay.doWork());
+        // The writer's work is the three rows, nothing queued by the refused updates.
+        assertTrue(replay.doWork() > 0);
+        while (replay.doWork() > 0)
+        {
+            Thread.onSpinWait();
+        }
+        assertEquals(3, replay.size());
+        final IndexOutOfBoundsException beyond = assertThrows(IndexOutOfBoundsException.class,
+            () -> replay.updatePriorities(new int[]{1, 5}, new long[]{1, 5}, new double[]{1, 1}, 2));
+        assertTrue(beyond.getMessage().contains("indices[1]=5 size=3"), beyond.getMessage());
+        assertEquals(0, replay.statistics().priorityUpdates());
+        assertEquals(0, replay.statistics().staleUpdatesDropped());
     }
 
     @Test
@@ -284,6 +302,167 @@ class ConcurrentReplayTest
         assertThrows(IllegalArgumentException.class, () -> replay.trySample(replay.newBatch(15), 0.4, rng),
             "2 * 8 < 15 + 2: could never be sampled");
         assertEquals(12, replay.statistics().samples());
+    }
+
+    @Test
+    void shouldRefuseABatchLargerThanTheCapacityRatherThanWaitForIt()
+    {
+        final ConcurrentReplay replay = track(builder(8).minSizeToSample(2).embeddedWriter().buildConcurrent());
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> replay.trySample(replay.newBatch(9), 0.4, new SplittableRandom(1)));
+        assertTrue(ex.getMessage().contains("batchSize=9 capacity=8"), ex.getMessage());
+    }
+
+    /**
+     * A thread that queued rows before it became the embedded writer (here: more than one duty cycle publishes at
+     * once) adds its next row directly; that row must still come after the queued ones.
+     */
+    @Test
+    void shouldKeepAProducersOrderWhenItBecomesTheEmbeddedWriter()
+    {
+        final ConcurrentReplay replay = track(builder(16).embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(1);
+        for (long seq = 0; seq < 10; seq++)
+        {
+            assertEquals(1, replay.tryAdd(stage(t.clear(), seq)));
+        }
+        // One duty cycle publishes once a quarter of the ring (4 rows) waits: rows 4 to 9 stay queued.
+        assertTrue(replay.doWork() > 0);
+        assertTrue(replay.size() < 10, "size " + replay.size());
+        assertEquals(1, replay.tryAdd(stage(t.clear(), 10)));
+        replay.add(stage(t.clear(), 11));
+        while (replay.doWork() > 0)
+        {
+            Thread.onSpinWait();
+        }
+        assertEquals(12, replay.writeSequence());
+        final int[] slots = new int[12];
+        for (int i = 0; i < 12; i++)
+        {
+            slots[i] = i;
+        }
+        final SampleBatch batch = replay.fetch(replay.newBatch(12), slots, 12);
+        for (int row = 0; row < 12; row++)
+        {
+            assertIntact(batch, row);
+        }
+    }
+
+    /**
+     * close() on the embedded writer's thread while a producer is between claiming ring space and committing it:
+     * the drain waits for that claim without waiting for the writer token, which the closer holds.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void shouldCloseAnEmbeddedBufferWhileAProducerIsMidAdd() throws InterruptedException
+    {
+        for (int round = 0; round < 300; round++)
+        {
+            final ConcurrentReplay replay = builder(64).embeddedWriter().buildConcurrent();
+            final CountDownLatch started = new CountDownLatch(1);
+            final Thread producer = new Thread(() ->
+            {
+                final Transitions t = replay.newTransitions(1);
+                long seq = 0;
+                try
+                {
+                    while (true)
+                    {
+                        replay.tryAdd(stage(t.clear(), seq++));
+                        started.countDown();
+                    }
+                }
+                catch (final IllegalStateException closed)
+                {
+                    // The buffer closed: the way out.
+                }
+            });
+            producer.start();
+            started.await();
+            for (int i = 0; i < round % 7; i++)
+            {
+                replay.doWork();
+            }
+            replay.close();
+            producer.join();
+        }
+    }
+
+    /**
+     * A learner whose priorities array another thread keeps changing (a caller's bug): whatever slips past the first
+     * check is caught on the queued copy, so the writer never meets a bad entry and keeps working.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void shouldKeepTheWriterAliveWhenACallerChangesItsArraysDuringAnUpdate() throws InterruptedException
+    {
+        final ConcurrentReplay replay = track(builder(64).buildConcurrent());
+        final Transitions t = replay.newTransitions(64);
+        for (int seq = 0; seq < 64; seq++)
+        {
+            stage(t, seq);
+        }
+        replay.add(t);
+        assertTrue(replay.awaitPublished(10, TimeUnit.SECONDS));
+        final int[] indices = new int[64];
+        final long[] generations = new long[64];
+        final double[] priorities = new double[64];
+        for (int i = 0; i < 64; i++)
+        {
+            indices[i] = i;
+            generations[i] = i;
+            priorities[i] = 1.0;
+        }
+        final AtomicBoolean stop = new AtomicBoolean();
+        final Thread meddler = new Thread(() ->
+        {
+            // Each value held for a while, so that a call often checks one and copies the other.
+            while (!stop.get())
+            {
+                priorities[63] = Double.NaN;
+                for (int spin = 0; spin < 64; spin++)
+                {
+                    Thread.onSpinWait();
+                }
+                priorities[63] = 1.0;
+                for (int spin = 0; spin < 64; spin++)
+                {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+        meddler.start();
+        int refused = 0;
+        try
+        {
+            for (int call = 0; call < 200_000; call++)
+            {
+                try
+                {
+                    replay.updatePriorities(indices, generations, priorities, 64);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    refused++;
+                }
+            }
+        }
+        finally
+        {
+            stop.set(true);
+            meddler.join();
+        }
+        priorities[63] = 1.0;
+        // The writer still works: a last update is applied and counted.
+        final long before = replay.statistics().priorityUpdates();
+        replay.updatePriorities(indices, generations, priorities, 64);
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (replay.statistics().priorityUpdates() < before + 64 && System.nanoTime() < deadline)
+        {
+            Thread.yield();
+        }
+        assertTrue(replay.statistics().priorityUpdates() >= before + 64, "writer stopped; refused " + refused);
+        assertEquals(0, replay.statistics().staleUpdatesDropped());
     }
 
     @Test

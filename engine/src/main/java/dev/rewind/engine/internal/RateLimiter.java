@@ -28,6 +28,8 @@ public final class RateLimiter
     private final double maxDiff;
     private final PaddedCounter admitted = new PaddedCounter();
     private final PaddedCounter samples = new PaddedCounter();
+    /** Published inserts that the ratio does not count: those stored at open beyond the minimum size. */
+    private final long publishedBefore;
 
     /**
      * A limiter.
@@ -39,12 +41,32 @@ public final class RateLimiter
      */
     public RateLimiter(final long minSizeToSample, final double samplesPerInsert, final double errorBuffer)
     {
+        this(minSizeToSample, samplesPerInsert, errorBuffer, 0);
+    }
+
+    /**
+     * A limiter for a buffer that already holds records (a reopened file): it carries on as a fresh buffer that has
+     * just reached its minimum size, so learners neither wait for that many new inserts nor get the whole stored
+     * history's worth of samples at once, and producers and learners count inserts from the same start.
+     *
+     * @param minSizeToSample  records the buffer must hold before any sample, {@code >= 0} (0 or 1: no minimum).
+     * @param samplesPerInsert target sampled rows per inserted row, {@code > 0}, or NaN for no ratio.
+     * @param errorBuffer      allowed deviation of {@code diff} from its target, {@code >= max(1, samplesPerInsert)}
+     *                         (ignored without a ratio).
+     * @param storedAtOpen     the write sequence the buffer was opened at.
+     */
+    public RateLimiter(
+        final long minSizeToSample, final double samplesPerInsert, final double errorBuffer, final long storedAtOpen)
+    {
         this.minSizeToSample = minSizeToSample;
         this.ratio = !Double.isNaN(samplesPerInsert);
         this.samplesPerInsert = samplesPerInsert;
         this.errorBuffer = errorBuffer;
         this.minDiff = ratio ? samplesPerInsert * minSizeToSample - errorBuffer : Double.NEGATIVE_INFINITY;
         this.maxDiff = ratio ? samplesPerInsert * minSizeToSample + errorBuffer : Double.POSITIVE_INFINITY;
+        final long carried = Math.min(storedAtOpen, minSizeToSample);
+        admitted.setRelease(carried);
+        this.publishedBefore = storedAtOpen - carried;
     }
 
     /**
@@ -162,7 +184,7 @@ public final class RateLimiter
         while (true)
         {
             final long s = samples.getVolatile();
-            if (published * samplesPerInsert - (s + n) < minDiff)
+            if ((published - publishedBefore) * samplesPerInsert - (s + n) < minDiff)
             {
                 return false;
             }
@@ -171,6 +193,16 @@ public final class RateLimiter
                 return true;
             }
         }
+    }
+
+    /**
+     * Learner: gives back a reservation whose rows were not drawn after all.
+     *
+     * @param n rows reserved.
+     */
+    public void cancelSample(final int n)
+    {
+        samples.getAndAddVolatile(-n);
     }
 
     /**
