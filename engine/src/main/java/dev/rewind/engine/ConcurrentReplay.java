@@ -26,8 +26,10 @@ import java.util.random.RandomGenerator;
  * builder's {@link org.agrona.concurrent.IdleStrategy}. In the embedded mode ({@code embeddedWriter()}) there is
  * no thread: the caller runs the writer by calling {@link #doWork()}, and the thread that last called it is the
  * writer. On the writer thread {@code add}, {@code tryAdd}, {@code updatePriorities} and {@code sample} act
- * directly (no queueing, zero-copy batches); on every other thread they go through the rings. Writer work is
- * guarded by a writer token: two threads never run it at once (a second {@code doWork()} meanwhile returns 0).
+ * directly (no queueing, zero-copy batches), after what was queued before them; on every other thread they go
+ * through the rings. Writer work is guarded by a writer token: two threads never run it at once (a second
+ * {@code doWork()} meanwhile returns 0). A zero-copy batch is valid until the writer next appends, on whatever thread
+ * it then runs: a thread that reads such batches should be the only one calling {@code doWork()}.
  *
  * <h2>Producers</h2>
  * {@link #tryAdd} never blocks: it returns the rows accepted, or {@link #BACK_PRESSURED} when the ingest ring is
@@ -51,8 +53,9 @@ import java.util.random.RandomGenerator;
  * most their timeout.
  *
  * <h2>Which methods are safe where</h2>
- * Every method may be called from any thread, except {@link #doWork()} (one writer at a time) and {@link #close()}
- * (once producers and learners have stopped; in the embedded mode, from the writer thread). {@link #size()},
+ * Every method may be called from any thread, except {@link #doWork()} (one writer at a time). {@link #close()} may
+ * come while producers and learners still run: every row accepted before it is drained into the records, and
+ * calls from then on throw {@link IllegalStateException}. {@link #size()},
  * {@link #writeSequence()}, {@link #probability(int)}, {@link #priority(int)} and {@link #statistics()} read
  * published state and may lag the writer by one duty cycle.
  */

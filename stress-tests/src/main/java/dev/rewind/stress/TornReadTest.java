@@ -150,4 +150,63 @@ public final class TornReadTest
             copy(generation, r);
         }
     }
+
+    /**
+     * Two-slot ring holding generations 0 and 1, published; the writer overwrites both in one run, the path every
+     * message of two or more rows takes in {@link RecordRing#write}: both busy marks, one fence, one bulk copy, then a
+     * release per record.
+     */
+    abstract static class TwoSlots
+    {
+        final MemorySegment segment = Segments.ringSegment(2);
+        final RecordRing ring = Segments.ring(segment, 2);
+        final MemorySegment next = Segments.staged(2, 200);
+        final MemorySegment copy = Segments.allocate(Segments.RECORD_LENGTH);
+
+        TwoSlots()
+        {
+            ring.write(0, 0, Segments.staged(2, 100), 0, 2);
+            Segments.publish(segment, 2);
+        }
+
+        /** The writer's operation: overwrite slots 0 and 1 with generations 2 and 3 in one run, then publish 4. */
+        void overwrite()
+        {
+            ring.write(0, 2, next, 0, 2);
+            Segments.publish(segment, 4);
+        }
+    }
+
+    /**
+     * The samplers' path on the second record of a multi-row run (released last).
+     */
+    @JCStressTest
+    @Outcome(id = "2, 1, 110, 117", expect = ACCEPTABLE, desc = "The old record, copied whole before the overwrite.")
+    @Outcome(id = "4, 3, 210, 217", expect = ACCEPTABLE, desc = "The new record, copied whole after publication.")
+    @Outcome(id = "2, -1, -1, -1", expect = ACCEPTABLE_INTERESTING,
+        desc = "Busy, rewritten during the copy, or newer than the write sequence read: refused, drawn again.")
+    @Outcome(expect = FORBIDDEN,
+        desc = "A torn copy kept, an unpublished record taken, or a record refused after its run was published.")
+    @State
+    public static class SampleRun extends TwoSlots
+    {
+        /** The writer: overwrite both slots in one run, then publish. */
+        @Actor
+        public void writer()
+        {
+            overwrite();
+        }
+
+        /** A sampler: acquire the write sequence, then the guarded copy of slot 1. */
+        @Actor
+        public void sampler(final JJJJ_Result r)
+        {
+            final long published = Segments.acquirePublished(segment);
+            final long generation = ring.copyPublished(1, published, copy, 0);
+            r.r1 = published;
+            r.r2 = generation;
+            r.r3 = RecordRing.NONE == generation ? -1 : Segments.payload(copy, 0, 0);
+            r.r4 = RecordRing.NONE == generation ? -1 : Segments.payload(copy, 0, Segments.PAYLOAD_LONGS - 1);
+        }
+    }
 }
