@@ -26,9 +26,9 @@ import java.util.random.RandomGenerator;
  * builder's {@link org.agrona.concurrent.IdleStrategy}. In the embedded mode ({@code embeddedWriter()}) there is
  * no thread: the caller runs the writer by calling {@link #doWork()}, and the thread that last called it is the
  * writer. On the writer thread {@code add}, {@code tryAdd}, {@code updatePriorities} and {@code sample} act
- * directly (no queueing, zero-copy batches), after what was queued before them; on every other thread they go
- * through the rings. Writer work is guarded by a writer token: two threads never run it at once (a second
- * {@code doWork()} meanwhile returns 0). A zero-copy batch is valid until the writer next appends, on whatever thread
+ * directly (no queueing, zero-copy batches), after what was queued before them (an add first applies the queued
+ * rows, an update the queued updates); on every other thread they go through the rings. Writer work is guarded by
+ * a writer token: two threads never run it at once (a second {@code doWork()} meanwhile returns 0). A zero-copy batch is valid until the writer next appends, on whatever thread
  * it then runs: a thread that reads such batches should be the only one calling {@code doWork()}.
  *
  * <h2>Producers</h2>
@@ -54,8 +54,9 @@ import java.util.random.RandomGenerator;
  *
  * <h2>Which methods are safe where</h2>
  * Every method may be called from any thread, except {@link #doWork()} (one writer at a time). {@link #close()} may
- * come while producers and learners still run: every row accepted before it is drained into the records, and
- * calls from then on throw {@link IllegalStateException}. {@link #size()},
+ * come while producers still run: every row accepted before it is drained into the records, and calls from then on
+ * throw {@link IllegalStateException}; stop learners before it, since it unmaps the memory they copy from.
+ * {@link #size()},
  * {@link #writeSequence()}, {@link #probability(int)}, {@link #priority(int)} and {@link #statistics()} read
  * published state and may lag the writer by one duty cycle.
  */
@@ -150,8 +151,10 @@ public interface ConcurrentReplay extends ReplayBuffer
     SampleBatch sample(SampleBatch batch, double beta, RandomGenerator rng);
 
     /**
-     * Sets new priorities for sampled slots: checked here (every value, before anything is applied or queued), then
-     * applied at once on the writer thread, or queued to the writer (waiting while the update ring is full).
+     * Sets new priorities for sampled slots: copied, and the copy checked here (every value, before anything is
+     * applied or queued, so another thread changing the arrays meanwhile cannot get past the check), then applied at
+     * once on the writer thread (after the updates already queued), or queued to the writer (waiting while the update
+     * ring is full).
      *
      * @param indices     slots, from {@link SampleBatch#indices()}.
      * @param generations their generations.
@@ -160,7 +163,7 @@ public interface ConcurrentReplay extends ReplayBuffer
      * @return on the writer thread the number applied (stale ones dropped); elsewhere {@code count}, the number
      * queued (stale ones are dropped by the writer and counted in {@link #statistics()}).
      * @throws IllegalArgumentException  on a NaN, infinite or negative priority, or {@code count} beyond an array.
-     * @throws IndexOutOfBoundsException on an index outside {@code [0, capacity)}.
+     * @throws IndexOutOfBoundsException on an index outside {@code [0, size())}: a slot holding no published record.
      * @throws IllegalStateException     if the buffer is not prioritized, or closed.
      */
     @Override

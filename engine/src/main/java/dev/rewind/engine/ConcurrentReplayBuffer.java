@@ -119,6 +119,9 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     @SuppressWarnings("unused")
     private long touchSink;
 
+    /** Each learner thread's copy of its update (see updatePriorities). */
+    private final ThreadLocal<UpdateScratch> updateScratch = ThreadLocal.withInitial(UpdateScratch::new);
+
     // Writer-owned decode scratch.
     private int[] updateSlots = new int[256];
     private long[] updateGenerations = new long[256];
@@ -617,7 +620,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
                 drawUniform(batch, scratch, rng, published, n) :
                 drawPrioritized(batch, scratch, beta, rng, published, n);
         }
-        catch (final RuntimeException ex)
+        catch (final Throwable ex)
         {
             // Rows never drawn are not counted: the statistics and the insert ratio see only what learners got.
             limiter.cancelSample(n);
@@ -644,13 +647,21 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             {
                 return false;
             }
-            if (uniform)
+            try
             {
-                buffer.sampleUniform(batch, rng);
+                if (uniform)
+                {
+                    buffer.sampleUniform(batch, rng);
+                }
+                else
+                {
+                    buffer.sample(batch, beta, rng);
+                }
             }
-            else
+            catch (final Throwable ex)
             {
-                buffer.sample(batch, beta, rng);
+                limiter.cancelSample(n);
+                throw ex;
             }
             batch.recordIndex = batch.indices;
             return true;
@@ -957,17 +968,21 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
         {
             throw new IllegalStateException("buffer is not prioritized: build it with prioritized(alpha, eps)");
         }
-        buffer.checkPriorityUpdate(indices, generations, priorities, count);
+        MappedReplayBuffer.checkCount(indices, generations, priorities, count);
+        // Checked and sent from this thread's own copy: another thread changing the caller's arrays meanwhile (a
+        // caller's race) cannot put an unchecked entry in front of the writer, which must never stop on a learner's
+        // input, nor get part of a refused update applied.
+        final UpdateScratch copy = updateScratch.get().hold(indices, generations, priorities, count);
+        buffer.checkPriorityUpdate(copy.indices, copy.generations, copy.priorities, count);
         // Against the published size: it only grows, so the writer applies the update to a stored record.
-        final int size = (int)Math.min(acquirePublished(), capacity);
-        MappedReplayBuffer.checkStored(indices, count, size);
+        MappedReplayBuffer.checkStored(copy.indices, count, (int)Math.min(acquirePublished(), capacity));
         if (onWriterThread())
         {
             acquireWriterTokenOpen();
             try
             {
-                drainQueued();
-                return applyUpdates(indices, generations, priorities, count);
+                drainQueuedUpdates();
+                return applyUpdates(copy.indices, copy.generations, copy.priorities, count);
             }
             finally
             {
@@ -980,31 +995,18 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             final int n = Math.min(maxUpdatesPerMessage, count - done);
             final int index = claimUpdate(n * UPDATE_ENTRY_LENGTH, waited);
             waited = true;
-            if (closed)
-            {
-                updates.abort(index);
-                throw new IllegalStateException("replay buffer is closed");
-            }
             try
             {
-                final MemorySegment segment = updateSegment;
-                MemorySegment.copy(generations, done, segment, LONG, index, n);
-                final long prioritiesAt = index + (long)n * Long.BYTES;
-                final long slotsAt = prioritiesAt + (long)n * Double.BYTES;
-                MemorySegment.copy(priorities, done, segment, RecordDescriptor.DOUBLE, prioritiesAt, n);
-                MemorySegment.copy(indices, done, segment, RecordDescriptor.INT, slotsAt, n);
-                // The copy is checked again, not the caller's arrays: another thread may have changed them since
-                // the check above, and the writer must never meet a bad entry (it would stop it for good).
-                for (int j = 0; j < n; j++)
+                if (closed)
                 {
-                    final int slot = segment.get(RecordDescriptor.INT, slotsAt + (long)j * Integer.BYTES);
-                    final double p = segment.get(RecordDescriptor.DOUBLE, prioritiesAt + (long)j * Double.BYTES);
-                    if (!buffer.isValidUpdate(slot, p, size))
-                    {
-                        throw new IllegalArgumentException("entry " + (done + j) + " changed while it was queued: " +
-                            "index=" + slot + " priority=" + p + " size=" + size);
-                    }
+                    throw new IllegalStateException("replay buffer is closed");
                 }
+                final MemorySegment segment = updateSegment;
+                MemorySegment.copy(copy.generations, done, segment, LONG, index, n);
+                MemorySegment.copy(copy.priorities, done, segment, RecordDescriptor.DOUBLE,
+                    index + (long)n * Long.BYTES, n);
+                MemorySegment.copy(copy.indices, done, segment, RecordDescriptor.INT,
+                    index + (long)n * (Long.BYTES + Double.BYTES), n);
                 updates.commit(index);
             }
             catch (final Throwable ex)
@@ -1016,6 +1018,30 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             done += n;
         }
         return count;
+    }
+
+    /**
+     * A learner thread's private copy of the priority update it is sending.
+     */
+    private static final class UpdateScratch
+    {
+        int[] indices = new int[256];
+        long[] generations = new long[256];
+        double[] priorities = new double[256];
+
+        UpdateScratch hold(final int[] i, final long[] g, final double[] p, final int count)
+        {
+            if (indices.length < count)
+            {
+                indices = new int[count];
+                generations = new long[count];
+                priorities = new double[count];
+            }
+            System.arraycopy(i, 0, indices, 0, count);
+            System.arraycopy(g, 0, generations, 0, count);
+            System.arraycopy(p, 0, priorities, 0, count);
+            return this;
+        }
     }
 
     private int claimUpdate(final int length, final boolean alreadyCounted)
@@ -1102,14 +1128,20 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
             return 1.0 / size;
         }
         long version;
-        double probability;
+        long leaf;
+        long total;
         do
         {
             version = trees.readBegin();
-            probability = (double)trees.leafUnits(index) / trees.totalUnits();
+            leaf = trees.leafUnits(index);
+            total = trees.totalUnits();
         }
         while (!trees.readValid(version));
-        return probability;
+        if (total <= 0)
+        {
+            throw new IllegalStateException("no record has a positive priority mass: total=" + total);
+        }
+        return (double)leaf / total;
     }
 
     @Override
@@ -1257,10 +1289,27 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     }
 
     /**
-     * Writer, token held, before a row or update of its own goes in directly: applies what is queued up to now, so
-     * that a thread's own earlier queued rows and updates (sent before it became the writer, or while another thread
-     * was) keep their order before its later ones. Bounded by the ring positions read on entry; a claim not yet
-     * committed there is waited for (its producer is between two stores).
+     * Writer, token held, before an update of its own goes in directly: applies the updates queued up to now, so that
+     * a thread's own earlier queued updates (sent before it became the writer, or while another thread was) come
+     * before its later ones. Rows are not drained: a zero-copy batch the writer thread drew stays valid.
+     */
+    private void drainQueuedUpdates()
+    {
+        final long updatesEnd = updates.producerPosition();
+        for (int attempt = 0; updates.consumerPosition() < updatesEnd; attempt++)
+        {
+            if (0 == updates.read(updateHandler, UPDATE_READ_LIMIT))
+            {
+                backOff(attempt);
+            }
+        }
+    }
+
+    /**
+     * Writer, token held, before a row of its own goes in directly: applies what is queued up to now (rows and
+     * updates), so that a thread's own earlier queued rows (sent before it became the writer, or while another thread
+     * was) are stored before its later ones. Bounded by the ring positions read on entry; a claim not yet committed
+     * there is waited for (its producer is between two stores).
      */
     private void drainQueued()
     {

@@ -109,8 +109,16 @@ final class MappedReplayBuffer implements ReplayBuffer
         }
         catch (final RuntimeException | Error ex)
         {
-            // A file refused after mapping (a corrupt tree, a header beyond repair) is unmapped, not leaked.
-            file.close();
+            // A file refused after mapping (a corrupt tree, a header beyond repair) is unmapped, not leaked, and a
+            // file this open created is removed.
+            try
+            {
+                file.discard();
+            }
+            catch (final RuntimeException closing)
+            {
+                ex.addSuppressed(closing);
+            }
             throw ex;
         }
     }
@@ -329,6 +337,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     @Override
     public SampleBatch sample(final SampleBatch batch, final double beta, final RandomGenerator rng)
     {
+        checkOpen();
         // Checked for a uniform buffer too, which ignores it: a bad beta is a caller's bug either way.
         if (!(beta >= 0.0 && beta <= 1.0))
         {
@@ -453,6 +462,21 @@ final class MappedReplayBuffer implements ReplayBuffer
     }
 
     /**
+     * Checks that {@code count} entries fit in each array.
+     *
+     * @throws IllegalArgumentException on a negative count or one beyond an array.
+     */
+    static void checkCount(final int[] indices, final long[] generations, final double[] priorities, final int count)
+    {
+        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
+        {
+            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
+                indices.length + " generations.length=" + generations.length + " priorities.length=" +
+                priorities.length);
+        }
+    }
+
+    /**
      * Checks that every index names a stored record: below the size, which only grows, so an index that passes
      * stays valid until the update is applied (the concurrent front end checks on a learner's thread).
      *
@@ -537,12 +561,7 @@ final class MappedReplayBuffer implements ReplayBuffer
     void checkPriorityUpdate(
         final int[] indices, final long[] generations, final double[] priorities, final int count)
     {
-        if (count < 0 || count > indices.length || count > generations.length || count > priorities.length)
-        {
-            throw new IllegalArgumentException("count=" + count + " exceeds an array: indices.length=" +
-                indices.length + " generations.length=" + generations.length + " priorities.length=" +
-                priorities.length);
-        }
+        checkCount(indices, generations, priorities, count);
         for (int i = 0; i < count; i++)
         {
             final int slot = indices[i];
@@ -562,21 +581,6 @@ final class MappedReplayBuffer implements ReplayBuffer
                     "]=" + p + " gives an infinite mass");
             }
         }
-    }
-
-    /**
-     * Whether one entry of a priority update passes {@link #checkPriorityUpdate} and {@link #checkStored}: a stored
-     * slot, a finite priority {@code >= 0} whose mass is finite. Reads only final fields.
-     *
-     * @param slot     the slot.
-     * @param priority the raw priority.
-     * @param size     the size the slot must be below.
-     * @return true if the writer may apply it.
-     */
-    boolean isValidUpdate(final int slot, final double priority, final int size)
-    {
-        return slot >= 0 && slot < size && priority >= 0.0 && priority < Double.POSITIVE_INFINITY &&
-            !(alpha > 1.0 && Double.isInfinite(mass(priority)));
     }
 
     /**
@@ -672,6 +676,19 @@ final class MappedReplayBuffer implements ReplayBuffer
             {
                 file.close();
             }
+        }
+    }
+
+    /**
+     * Closes a buffer whose construction around it failed (the concurrent front end's): unmaps, and removes the file
+     * if this open created it.
+     */
+    void discard()
+    {
+        if (!closed)
+        {
+            closed = true;
+            file.discard();
         }
     }
 

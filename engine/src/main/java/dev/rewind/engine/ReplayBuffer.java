@@ -164,7 +164,7 @@ public interface ReplayBuffer extends AutoCloseable
      * @param count       how many entries to apply.
      * @return the number applied; {@code count} minus the stale ones dropped.
      * @throws IllegalArgumentException  on a NaN, infinite or negative priority, or {@code count} beyond an array.
-     * @throws IndexOutOfBoundsException on an index outside {@code [0, capacity)}.
+     * @throws IndexOutOfBoundsException on an index outside {@code [0, size())}: a slot holding no record.
      * @throws IllegalStateException     if the buffer is not prioritized, or closed.
      */
     int updatePriorities(int[] indices, long[] generations, double[] priorities, int count);

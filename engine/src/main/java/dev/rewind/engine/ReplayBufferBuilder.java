@@ -328,7 +328,7 @@ public final class ReplayBufferBuilder
         }
         catch (final Throwable ex)
         {
-            buffer.close();
+            buffer.discard();
             throw ex;
         }
     }

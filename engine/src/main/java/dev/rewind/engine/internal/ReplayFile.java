@@ -7,6 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -47,6 +48,8 @@ public final class ReplayFile implements AutoCloseable
     private final long treesOffset;
     private final long recordsOffset;
     private final boolean created;
+    /** Whether {@link #openOrCreate} made the file at a path where there was none (see {@link #discard()}). */
+    private boolean newFile;
 
     private ReplayFile(
         final Path path, final boolean deleteOnClose, final Arena arena, final MemorySegment segment,
@@ -113,14 +116,21 @@ public final class ReplayFile implements AutoCloseable
             else
             {
                 file = path;
-                created = Files.exists(file) ? null : file;
             }
-            final boolean exists = Files.exists(file) && Files.size(file) > 0;
+            // A path that is not there (not even as a link) is created here, and only then may a failure remove it.
+            final boolean fresh = null == created && !Files.exists(file, LinkOption.NOFOLLOW_LINKS);
+            final boolean exists = !fresh && Files.size(file) > 0;
             final long length = fileLength(layout);
             final Arena arena = Arena.ofShared();
-            try (FileChannel channel = FileChannel.open(
-                file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE))
+            try (FileChannel channel = fresh ?
+                FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS) :
+                FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE))
             {
+                if (fresh)
+                {
+                    created = file;
+                }
                 if (exists)
                 {
                     verify(file, channel, layout, length);
@@ -132,6 +142,7 @@ public final class ReplayFile implements AutoCloseable
                 final MemorySegment segment = channel.map(FileChannel.MapMode.READ_WRITE, 0, length, arena);
                 final ReplayFile replayFile = new ReplayFile(
                     file, deleteOnClose, arena, segment, HEADER_LENGTH, recordsOffset(layout), !exists);
+                replayFile.newFile = null != created;
                 if (!exists)
                 {
                     replayFile.writeHeader(layout, schemaBytes);
@@ -323,6 +334,26 @@ public final class ReplayFile implements AutoCloseable
         if (null != arena)
         {
             segment.force();
+        }
+    }
+
+    /**
+     * Unmaps a file whose buffer could not be built around it, and deletes it if it was temporary or if
+     * {@link #openOrCreate} created it: a failed build leaves no file behind that was not there before.
+     */
+    public void discard()
+    {
+        close();
+        if (newFile && null != path)
+        {
+            try
+            {
+                Files.deleteIfExists(path);
+            }
+            catch (final IOException ex)
+            {
+                throw new UncheckedIOException("cannot delete replay file " + path, ex);
+            }
         }
     }
 
