@@ -473,6 +473,43 @@ class ConcurrentReplayTest
         assertEquals(0, replay.statistics().staleUpdatesDropped());
     }
 
+    /**
+     * A thread's updates queued while another thread was the embedded writer, more than one duty cycle reads, then
+     * its own direct update once it is the writer: the direct one must come last.
+     */
+    @Test
+    void shouldApplyAWritersOwnUpdateAfterTheUpdatesItQueuedBefore() throws InterruptedException
+    {
+        final ConcurrentReplay replay = track(builder(16).embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(3);
+        stage(stage(stage(t, 0), 1), 2);
+        replay.tryAdd(t);
+        final Thread other = new Thread(() ->
+        {
+            while (replay.doWork() > 0)
+            {
+                Thread.onSpinWait();
+            }
+        });
+        other.start();
+        other.join();
+        assertEquals(3, replay.size());
+        final int queued = ConcurrentReplayBuffer.UPDATE_READ_LIMIT + 36;
+        for (int k = 1; k <= queued; k++)
+        {
+            assertEquals(1, replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{k}, 1), "queued");
+        }
+        // This thread becomes the writer; one duty cycle reads UPDATE_READ_LIMIT messages, 36 stay queued.
+        assertTrue(replay.doWork() > 0);
+        assertEquals(1, replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{500}, 1), "applied");
+        while (replay.doWork() > 0)
+        {
+            Thread.onSpinWait();
+        }
+        assertEquals(500.0, replay.priority(0), 1e-6, "the last update sent is the one that holds");
+        assertEquals(queued + 1, replay.statistics().priorityUpdates());
+    }
+
     @Test
     void shouldLeaveNoNewFileBehindWhenTheFrontEndCannotBeBuilt()
     {

@@ -2,6 +2,7 @@ package dev.rewind.engine;
 
 import dev.rewind.engine.internal.RecordDescriptor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -9,9 +10,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -93,6 +96,44 @@ class RecoveryTest
             reopened.add(t);
             assertNotEquals(0.0, reopened.probability(7));
             assertNotEquals(0.0, reopened.probability(8));
+        }
+    }
+
+    /**
+     * A hole inside the ring (an overwrite cut short, which no insert has filled since) is never a stable record:
+     * the concurrent front end's fetch gives up on it after its redraw timeout, as sampling does, instead of
+     * spinning for ever.
+     */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void shouldGiveUpFetchingAHoleInsteadOfSpinning()
+    {
+        final Path file = dir.resolve("hole.replay");
+        {
+            final MappedReplayBuffer mapped = (MappedReplayBuffer)open(file);
+            final Transitions t = mapped.newTransitions(20);
+            for (int i = 0; i < 20; i++)
+            {
+                ConcurrentReplayTest.stage(t, i);
+            }
+            mapped.add(t);
+            mapped.flush();
+            // Slot 4 holds generation 4 + 16 = 20 next; the writer marked it busy and died.
+            RecordDescriptor.LONG_HANDLE.setRelease(mapped.file().segment(),
+                mapped.file().recordsOffset() + 4L * ConcurrentReplayTest.SCHEMA.recordLength(), RecordDescriptor.BUSY);
+            mapped.closeAsIfKilled();
+        }
+        try (ConcurrentReplay replay = ReplayBuffer.builder().schema(ConcurrentReplayTest.SCHEMA).capacity(CAPACITY)
+            .prioritized().mapped(file).buildConcurrent())
+        {
+            assertEquals(16, replay.size());
+            final SampleBatch fetched = replay.fetch(replay.newBatch(1), new int[]{5}, 1);
+            ConcurrentReplayTest.assertIntact(fetched, 0);
+            final long start = System.nanoTime();
+            final IllegalStateException ex = assertThrows(IllegalStateException.class,
+                () -> replay.fetch(replay.newBatch(1), new int[]{4}, 1));
+            assertTrue(ex.getMessage().contains("no stable committed record"), ex.getMessage());
+            assertTrue(System.nanoTime() - start >= ConcurrentReplayBuffer.REDRAW_TIMEOUT_NS, "gave up too early");
         }
     }
 
