@@ -26,8 +26,8 @@ import java.util.random.RandomGenerator;
  * builder's {@link org.agrona.concurrent.IdleStrategy}. In the embedded mode ({@code embeddedWriter()}) there is
  * no thread: the caller runs the writer by calling {@link #doWork()}, and the thread that last called it is the
  * writer. On the writer thread {@code add}, {@code tryAdd}, {@code updatePriorities} and {@code sample} act
- * directly (no queueing, zero-copy batches), after what was queued before them (an add first applies the queued
- * rows, an update the queued updates); on every other thread they go through the rings. Writer work is guarded by
+ * directly (no queueing, zero-copy batches); an add first applies the rows queued before it, an update the updates
+ * queued before it; on every other thread they go through the rings. Writer work is guarded by
  * a writer token: two threads never run it at once (a second {@code doWork()} meanwhile returns 0). A zero-copy batch is valid until the writer next appends, on whatever thread
  * it then runs: a thread that reads such batches should be the only one calling {@code doWork()}.
  *

@@ -119,7 +119,7 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
     @SuppressWarnings("unused")
     private long touchSink;
 
-    /** Each learner thread's copy of its update (see updatePriorities). */
+    /** Each calling thread's copy of its update, the writer's included (see updatePriorities). */
     private final ThreadLocal<UpdateScratch> updateScratch = ThreadLocal.withInitial(UpdateScratch::new);
 
     // Writer-owned decode scratch.
@@ -1025,17 +1025,36 @@ final class ConcurrentReplayBuffer implements ConcurrentReplay
      */
     private static final class UpdateScratch
     {
-        int[] indices = new int[256];
-        long[] generations = new long[256];
-        double[] priorities = new double[256];
+        /** Entries a thread keeps room for between calls (80 KiB); a larger update gets arrays of its own. */
+        static final int KEPT_ENTRIES = 4096;
+
+        int[] indices;
+        long[] generations;
+        double[] priorities;
+
+        UpdateScratch()
+        {
+            this(256);
+        }
+
+        UpdateScratch(final int entries)
+        {
+            indices = new int[entries];
+            generations = new long[entries];
+            priorities = new double[entries];
+        }
 
         UpdateScratch hold(final int[] i, final long[] g, final double[] p, final int count)
         {
+            if (count > indices.length && count > KEPT_ENTRIES)
+            {
+                return new UpdateScratch(count).hold(i, g, p, count);
+            }
             if (indices.length < count)
             {
-                indices = new int[count];
-                generations = new long[count];
-                priorities = new double[count];
+                indices = new int[KEPT_ENTRIES];
+                generations = new long[KEPT_ENTRIES];
+                priorities = new double[KEPT_ENTRIES];
             }
             System.arraycopy(i, 0, indices, 0, count);
             System.arraycopy(g, 0, generations, 0, count);

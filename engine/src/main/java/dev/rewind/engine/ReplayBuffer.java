@@ -186,6 +186,9 @@ public interface ReplayBuffer extends AutoCloseable
      *
      * @param index a slot in {@code [0, size())}.
      * @return the probability.
+     * @throws IndexOutOfBoundsException if the index is not a stored slot.
+     * @throws IllegalStateException     if no record has a positive mass (eps 0 and every priority 0), or the
+     *                                   buffer is closed.
      */
     double probability(int index);
 

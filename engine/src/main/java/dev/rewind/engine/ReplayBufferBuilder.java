@@ -328,7 +328,14 @@ public final class ReplayBufferBuilder
         }
         catch (final Throwable ex)
         {
-            buffer.discard();
+            try
+            {
+                buffer.discard();
+            }
+            catch (final RuntimeException discarding)
+            {
+                ex.addSuppressed(discarding);
+            }
             throw ex;
         }
     }

@@ -420,8 +420,10 @@ class ConcurrentReplayTest
             priorities[i] = 1.0;
         }
         final AtomicBoolean stop = new AtomicBoolean();
+        final CountDownLatch meddling = new CountDownLatch(1);
         final Thread meddler = new Thread(() ->
         {
+            meddling.countDown();
             // Each value held for a while, so that a call often checks one and copies the other.
             while (!stop.get())
             {
@@ -442,7 +444,11 @@ class ConcurrentReplayTest
         long accepted = 0;
         try
         {
-            for (int call = 0; call < 200_000; call++)
+            meddling.await();
+            // At least 200,000 calls, and on until both outcomes were seen (a loaded machine may not run the meddler
+            // at once), for at most 60 s.
+            final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            for (int call = 0; call < 200_000 || (0 == refused || 0 == accepted) && System.nanoTime() < end; call++)
             {
                 try
                 {
@@ -478,9 +484,11 @@ class ConcurrentReplayTest
      * its own direct update once it is the writer: the direct one must come last.
      */
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void shouldApplyAWritersOwnUpdateAfterTheUpdatesItQueuedBefore() throws InterruptedException
     {
-        final ConcurrentReplay replay = track(builder(16).embeddedWriter().buildConcurrent());
+        final ConcurrentReplay replay =
+            track(builder(16).embeddedWriter().updateRingLength(1 << 20).buildConcurrent());
         final Transitions t = replay.newTransitions(3);
         stage(stage(stage(t, 0), 1), 2);
         replay.tryAdd(t);
@@ -501,13 +509,45 @@ class ConcurrentReplayTest
         }
         // This thread becomes the writer; one duty cycle reads UPDATE_READ_LIMIT messages, 36 stay queued.
         assertTrue(replay.doWork() > 0);
+        // A zero-copy batch drawn here, and a row queued by another thread: the update below must not append it.
+        final SampleBatch batch = replay.fetch(replay.newBatch(3), new int[]{0, 1, 2}, 3);
+        final Thread producer = new Thread(() -> replay.tryAdd(stage(replay.newTransitions(1), 3)));
+        producer.start();
+        producer.join();
         assertEquals(1, replay.updatePriorities(new int[]{0}, new long[]{0}, new double[]{500}, 1), "applied");
+        assertEquals(3, replay.size(), "the queued row waits for the next duty cycle");
+        for (int row = 0; row < 3; row++)
+        {
+            assertIntact(batch, row);
+        }
         while (replay.doWork() > 0)
         {
             Thread.onSpinWait();
         }
         assertEquals(500.0, replay.priority(0), 1e-6, "the last update sent is the one that holds");
         assertEquals(queued + 1, replay.statistics().priorityUpdates());
+        assertEquals(4, replay.size());
+    }
+
+    @Test
+    void shouldLeaveAFileThatWasThereAsItWasWhenTheFrontEndCannotBeBuilt() throws java.io.IOException
+    {
+        final Schema wide = Schema.builder().uint8("obs", 84, 84).build();
+        final Path full = dir.resolve("full.replay");
+        try (ReplayBuffer buffer = ReplayBuffer.builder().schema(wide).capacity(8).prioritized().mapped(full).build())
+        {
+            // Records, so that reopening has nothing to repair (an untouched new file's slot 0 becomes a hole).
+            buffer.add(buffer.newTransitions(3).beginRow().beginRow().beginRow());
+        }
+        final byte[] before = java.nio.file.Files.readAllBytes(full);
+        final Path empty = java.nio.file.Files.createFile(dir.resolve("empty.replay"));
+        for (final Path file : new Path[]{full, empty})
+        {
+            assertThrows(IllegalArgumentException.class, () -> ReplayBuffer.builder().schema(wide).capacity(8)
+                .prioritized().mapped(file).ingestRingLength(1024).buildConcurrent());
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, java.nio.file.Files.readAllBytes(full));
+        assertEquals(0, java.nio.file.Files.size(empty), "an empty file is left empty");
     }
 
     @Test

@@ -50,6 +50,8 @@ public final class ReplayFile implements AutoCloseable
     private final boolean created;
     /** Whether {@link #openOrCreate} made the file at a path where there was none (see {@link #discard()}). */
     private boolean newFile;
+    /** Whether the file was there but empty before {@link #openOrCreate} formatted it (see {@link #discard()}). */
+    private boolean wasEmpty;
 
     private ReplayFile(
         final Path path, final boolean deleteOnClose, final Arena arena, final MemorySegment segment,
@@ -143,6 +145,7 @@ public final class ReplayFile implements AutoCloseable
                 final ReplayFile replayFile = new ReplayFile(
                     file, deleteOnClose, arena, segment, HEADER_LENGTH, recordsOffset(layout), !exists);
                 replayFile.newFile = null != created;
+                replayFile.wasEmpty = null == created && !exists;
                 if (!exists)
                 {
                     replayFile.writeHeader(layout, schemaBytes);
@@ -339,21 +342,33 @@ public final class ReplayFile implements AutoCloseable
 
     /**
      * Unmaps a file whose buffer could not be built around it, and deletes it if it was temporary or if
-     * {@link #openOrCreate} created it: a failed build leaves no file behind that was not there before.
+     * {@link #openOrCreate} created it, or empties it again if it was an empty file: a failed build leaves the path
+     * as it found it.
      */
     public void discard()
     {
         close();
-        if (newFile && null != path)
+        if (null == path || !(newFile || wasEmpty))
         {
-            try
+            return;
+        }
+        try
+        {
+            if (newFile)
             {
                 Files.deleteIfExists(path);
             }
-            catch (final IOException ex)
+            else
             {
-                throw new UncheckedIOException("cannot delete replay file " + path, ex);
+                try (FileChannel channel = FileChannel.open(path, StandardOpenOption.WRITE))
+                {
+                    channel.truncate(0);
+                }
             }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot restore replay file " + path, ex);
         }
     }
 
