@@ -304,6 +304,43 @@ class ConcurrentReplayTest
         assertEquals(12, replay.statistics().samples());
     }
 
+    /**
+     * A draw that fails after the limiter counted its rows (no record has mass: eps 0 and every priority 0) gives
+     * them back, on a learner's thread and on the writer's: the statistics count only rows drawn.
+     */
+    @Test
+    void shouldNotCountTheRowsOfAFailedDraw() throws InterruptedException
+    {
+        final ConcurrentReplay replay = track(ReplayBuffer.builder().schema(SCHEMA).capacity(8).prioritized(1.0, 0.0)
+            .inMemory().embeddedWriter().buildConcurrent());
+        final Transitions t = replay.newTransitions(4);
+        stage(stage(stage(stage(t, 0), 1), 2), 3);
+        replay.tryAdd(t);
+        while (replay.doWork() > 0)
+        {
+            Thread.onSpinWait();
+        }
+        replay.updatePriorities(new int[]{0, 1, 2, 3}, new long[]{0, 1, 2, 3}, new double[4], 4);
+        assertThrows(IllegalStateException.class, () -> replay.trySample(replay.newBatch(2), 0.4,
+            new SplittableRandom(1)), "on the writer thread");
+        final AtomicReference<Throwable> learner = new AtomicReference<>();
+        final Thread other = new Thread(() ->
+        {
+            try
+            {
+                replay.trySample(replay.newBatch(2), 0.4, new SplittableRandom(2));
+            }
+            catch (final Throwable ex)
+            {
+                learner.set(ex);
+            }
+        });
+        other.start();
+        other.join();
+        assertTrue(learner.get() instanceof IllegalStateException, "on a learner's thread: " + learner.get());
+        assertEquals(0, replay.statistics().samples());
+    }
+
     @Test
     void shouldRefuseABatchLargerThanTheCapacityRatherThanWaitForIt()
     {
