@@ -341,6 +341,39 @@ class ConcurrentReplayTest
         assertEquals(0, replay.statistics().samples());
     }
 
+    /**
+     * A file reopened with 1,000 records under minSize 100, spi 2, errorBuffer 10: learners may draw what a fresh
+     * buffer just at its minimum size may (10 rows), not the stored history's worth (about 1,800).
+     */
+    @Test
+    void shouldRateLimitAReopenedFileAsAFreshBufferAtItsMinimumSize()
+    {
+        final Path file = dir.resolve("limited.replay");
+        try (ReplayBuffer buffer = ReplayBuffer.builder().schema(SCHEMA).capacity(2048).prioritized().mapped(file)
+            .build())
+        {
+            final Transitions t = buffer.newTransitions(1000);
+            for (int seq = 0; seq < 1000; seq++)
+            {
+                stage(t, seq);
+            }
+            buffer.add(t);
+        }
+        final ConcurrentReplay replay = track(ReplayBuffer.builder().schema(SCHEMA).capacity(2048).prioritized()
+            .mapped(file).minSizeToSample(100).samplesPerInsert(2.0, 10.0).embeddedWriter().buildConcurrent());
+        assertEquals(1000, replay.size());
+        final SplittableRandom rng = new SplittableRandom(5);
+        assertTrue(replay.trySample(replay.newBatch(10), 0.4, rng));
+        assertFalse(replay.trySample(replay.newBatch(1), 0.4, rng), "diff at minDiff: no more samples");
+        final Transitions one = replay.newTransitions(1);
+        int admitted = 0;
+        while (replay.tryAdd(stage(one.clear(), 1000 + admitted)) > 0)
+        {
+            admitted++;
+        }
+        assertEquals(10, admitted, "producers held to the ratio from the reopen on");
+    }
+
     @Test
     void shouldRefuseABatchLargerThanTheCapacityRatherThanWaitForIt()
     {
