@@ -111,12 +111,7 @@ class RecoveryTest
         final Path file = dir.resolve("hole.replay");
         {
             final MappedReplayBuffer mapped = (MappedReplayBuffer)open(file);
-            final Transitions t = mapped.newTransitions(20);
-            for (int i = 0; i < 20; i++)
-            {
-                ConcurrentReplayTest.stage(t, i);
-            }
-            mapped.add(t);
+            addRows(mapped, 0, 20);
             mapped.flush();
             // Slot 4 holds generation 4 + 16 = 20 next; the writer marked it busy and died.
             RecordDescriptor.LONG_HANDLE.setRelease(mapped.file().segment(),
